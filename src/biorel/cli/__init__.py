@@ -1,0 +1,16 @@
+"""The ``biorel`` command line: thin Typer commands over importable functions.
+
+Each command group lives in its own module and registers itself on ``app``;
+this module only imports them.
+"""
+
+from __future__ import annotations
+
+from .app import app
+
+# command modules (each adds its commands to ``app``)
+from . import formats as _formats  # noqa: F401,E402
+
+
+def main() -> None:  # console-script entry point
+    app()

@@ -1,0 +1,1 @@
+"""Format commands: convert, validate, stats (owned by the formats/CLI work)."""

@@ -1,0 +1,140 @@
+"""Coded errors and the diagnostics that lenient modes report.
+
+Every error biorel raises on purpose is a :class:`BiorelError` with a stable code
+(``E0xx``), so users and tests can match on the code and not on the wording.
+Errors about input files carry a :class:`SourceLocation` naming the file and the
+line, byte offset or XML/JSON path of the problem.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+class Errors:
+    """Message templates, one per code. Codes are never reused."""
+
+    # registry / configuration
+    E001 = "Unknown {kind} '{name}'. Valid choices: {choices}."
+    E002 = "{kind} '{name}' is already registered."
+    E003 = "Cannot infer the format of '{path}'. Give one of: {choices}."
+    E004 = "Format '{name}' cannot {action}."
+    # document model
+    E010 = "Mention text does not match the document text at its offsets (offset drift): mention {item} says {expected!r} but the text at {spans} is {found!r}."
+    E011 = "Span {spans} of {item} is invalid (start must be >= 0 and < end, end <= document length {length})."
+    E012 = "Span {spans} of {item} does not lie inside a single passage."
+    E013 = "Duplicate {what} id '{id}' in document '{doc}'."
+    E014 = "{item} refers to {what} id '{ref}', which does not exist in document '{doc}'."
+    E015 = "Empty document '{doc}': it has no text."
+    E016 = "Duplicate document id '{doc}' (first seen at {first})."
+    E017 = "Passages of document '{doc}' overlap: passage at {a} overlaps passage at {b}."
+    E018 = "Example documents differ: predicted '{pred}' vs reference '{ref}' ({what})."
+    # decoding / syntax
+    E020 = "Invalid UTF-8 at byte {byte} of the line: {reason}."
+    E021 = "Malformed {fmt} line: {reason}."
+    E022 = "Malformed {fmt}: {reason}."
+    E023 = "Truncated or broken XML: {reason}."
+    E024 = "Invalid JSON: {reason}."
+    # datasets
+    E030 = "Dataset '{name}' has no split '{split}'. Valid splits: {choices}."
+    E031 = "Checksum mismatch for {path}: expected sha256 {expected}, got {found}."
+    E032 = "Could not fetch {url}: {reason}. Set BIOREL_DATA_MIRROR to a folder holding a copy ({hint})."
+    E033 = "Dataset '{name}' file '{file}' not found in mirror {mirror} nor in cache {cache}."
+
+
+class BiorelError(Exception):
+    """Base class. ``code`` is the stable error code."""
+
+    def __init__(self, code: str, message: str, *, where: "SourceLocation | None" = None):
+        self.code = code
+        self.where = where
+        self.message = message
+        super().__init__(f"[{code}] {where}: {message}" if where else f"[{code}] {message}")
+
+
+def error(code: str, *, where: "SourceLocation | None" = None, cls: type[BiorelError] | None = None, **fields) -> BiorelError:
+    """Build an error from its code's template: ``raise error("E010", item=..., ...)``."""
+    template = getattr(Errors, code)
+    cls = cls or (FormatError if where is not None else BiorelError)
+    return cls(code, template.format(**fields), where=where)
+
+
+class RegistryError(BiorelError, KeyError):
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return Exception.__str__(self)
+
+
+class FormatError(BiorelError, ValueError):
+    """A problem in an input file, with its location."""
+
+
+class ValidationError(FormatError):
+    """A document that parsed but breaks the document model's invariants."""
+
+
+class DatasetError(BiorelError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where in an input something came from.
+
+    ``line`` is 1-based; ``path`` is an XML path (``/collection/document[3]/passage[2]``)
+    or a JSON path (``$.documents[3]``); ``offset`` a byte or character offset.
+    """
+
+    file: str = "<string>"
+    line: int | None = None
+    path: str | None = None
+    offset: int | None = None
+
+    def __str__(self) -> str:
+        out = self.file
+        if self.line is not None:
+            out += f":{self.line}"
+        if self.path:
+            out += f" {self.path}"
+        if self.offset is not None:
+            out += f" (offset {self.offset})"
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing lenient reading skipped or repaired."""
+
+    code: str
+    where: SourceLocation
+    message: str
+    action: str = "skipped"
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.where}: {self.message} ({self.action})"
+
+
+@dataclass
+class Diagnostics:
+    """Collects the problems a lenient read skipped. Nothing is dropped silently."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, err: BiorelError, action: str = "skipped") -> None:
+        self.problems.append(Problem(err.code, err.where or SourceLocation(), err.message, action))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
+
+    def counts(self) -> Counter:
+        return Counter(p.code for p in self.problems)
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def __bool__(self) -> bool:  # an empty collector is still a collector
+        return True
+
+    def __iter__(self):
+        return iter(self.problems)

@@ -1,0 +1,98 @@
+"""Reading and writing documents in every supported format.
+
+Each format is a module (or subpackage) with the ``json``-like API
+``iterparse/load/loads/dump/dumps`` and registers a :class:`~biorel.io.base.Format`
+in ``registry.formats`` under a versioned name (``biorel.PubTator.v1``) and a short
+alias (``pubtator``). The helpers here pick the format from a name or a file name::
+
+    from biorel import io
+    for doc in io.read("CDR_TestSet.PubTator.txt"):   # streaming, validated
+        ...
+    io.write(docs, "out.bioc.xml")
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..errors import Diagnostics, error
+from ..registry import registry
+from ..types import Document
+from .base import Format
+
+#: the modules that register the built-in formats (imported on first use)
+BUILTIN_FORMAT_MODULES = (
+    "biorel.io.jsonl",
+)
+
+
+def _load_builtins() -> None:
+    for mod in BUILTIN_FORMAT_MODULES:
+        importlib.import_module(mod)
+
+
+_load_builtins()  # the registry imports biorel.io on its first look-up
+
+
+def get_format(name: str) -> Format:
+    return registry.formats.get(name)
+
+
+def format_names() -> list[str]:
+    """Short names of the registered formats."""
+    return sorted({f.name for _, f in registry.formats.items()})
+
+
+def detect_format(path: str | os.PathLike) -> Format:
+    """Pick a format from a path: a folder is a directory format (brat, or raw
+    text files); otherwise the longest matching extension wins, and formats
+    sharing an extension are told apart by their ``sniff`` check."""
+    p = Path(path)
+    formats = [f for _, f in registry.formats.items()]
+    if p.is_dir():
+        dir_formats = [f for f in formats if f.directory]
+        for f in dir_formats:
+            if f.sniff is None or f.sniff(str(p)):
+                return f
+        raise error("E003", path=str(path), choices=", ".join(format_names()))
+    name = p.name.lower()
+    candidates = [(max(len(e) for e in f.extensions if name.endswith(e)), f) for f in formats if not f.directory and any(name.endswith(e) for e in f.extensions)]
+    candidates.sort(key=lambda t: -t[0])
+    if not candidates:
+        raise error("E003", path=str(path), choices=", ".join(format_names()))
+    best = candidates[0][0]
+    tied = [f for n, f in candidates if n == best]
+    if len(tied) == 1:
+        return tied[0]
+    for f in tied:
+        if f.sniff is not None and p.exists() and f.sniff(str(p)):
+            return f
+    no_sniff = [f for f in tied if f.sniff is None]
+    if len(no_sniff) == 1:
+        return no_sniff[0]
+    raise error("E003", path=str(path), choices=", ".join(f.name for f in tied))
+
+
+def resolve_format(path: str | os.PathLike, fmt: str | None) -> Format:
+    return get_format(fmt) if fmt else detect_format(path)
+
+
+def read(path: str | os.PathLike, format: str | None = None, *, lenient: bool = False, diagnostics: Diagnostics | None = None, **options) -> Iterator[Document]:
+    """Stream validated documents from ``path``."""
+    return resolve_format(path, format).api.iterparse(path, lenient=lenient, diagnostics=diagnostics, **options)
+
+
+def load(path: str | os.PathLike, format: str | None = None, **kw) -> list[Document]:
+    return list(read(path, format, **kw))
+
+
+def write(docs: Iterable[Document], path: str | os.PathLike, format: str | None = None, **options) -> int:
+    """Write documents to ``path`` (streaming); returns the number written."""
+    fmt = get_format(format) if format else detect_format(path)
+    return fmt.api.dump(docs, path, **options)
+
+
+__all__ = ["read", "load", "write", "get_format", "detect_format", "format_names", "Format"]

@@ -1,0 +1,222 @@
+"""Shared machinery of the format subpackages.
+
+A format module implements two things:
+
+* ``_raw(source, **options) -> Iterator[RawDocument]``: parse the source and yield
+  documents with where each came from (file, line or XML/JSON path, and a
+  location per item id where the format knows it). Syntax errors raise
+  :class:`~biorel.errors.FormatError` with the location; in lenient mode a reader
+  that can skip a bad record reports it to ``diagnostics`` and goes on.
+* ``_write(docs, fp, **options) -> int``: write documents to a text stream.
+
+:func:`json_like` then builds the module's public ``iterparse/load/loads/dump/dumps``
+with validation (:mod:`biorel.validate`) and duplicate-id checks applied the same
+way for every format, and :class:`Format` registers it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator, TextIO
+
+from ..errors import Diagnostics, FormatError, Problem, SourceLocation, error
+from ..types import Document
+from ..validate import check_document, repair_document
+
+Source = str | os.PathLike | IO[str] | IO[bytes]
+
+
+@dataclass(slots=True)
+class RawDocument:
+    doc: Document
+    where: SourceLocation
+    item_where: dict[str, SourceLocation] = field(default_factory=dict)
+
+
+def source_name(source: Any) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    return str(getattr(source, "name", "<string>"))
+
+
+@contextmanager
+def open_binary(source: Source):
+    """Yield a binary stream for a path or a (text or binary) file object."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            yield fh
+    elif isinstance(source, io.TextIOBase) or (hasattr(source, "read") and isinstance(getattr(source, "encoding", None), str)):
+        # A text stream (StringIO for loads, or an open text file): re-encode
+        # lazily so line numbers and decoding errors are reported the same way.
+        yield _TextAsBytes(source)
+    else:
+        yield source
+
+
+class _TextAsBytes(io.RawIOBase):
+    def __init__(self, fh: TextIO):
+        self._fh = fh
+        self.name = getattr(fh, "name", "<string>")
+
+    def readable(self) -> bool:
+        return True
+
+    def __iter__(self):
+        for line in self._fh:
+            yield line.encode("utf-8", "surrogatepass")
+
+    def readinto(self, b):  # pragma: no cover - only used by readers that read blocks
+        data = self._fh.read(len(b) // 4 or 1).encode("utf-8", "surrogatepass")
+        b[: len(data)] = data
+        return len(data)
+
+
+def iter_lines(source: Source, *, fmt: str) -> Iterator[tuple[SourceLocation, str]]:
+    """Yield ``(location, line)`` with the line decoded as UTF-8 and its line
+    ending (LF or CRLF) removed. Invalid UTF-8 raises E020 naming file, line and
+    byte; a lone CR (old Mac line ending) is kept as text."""
+    name = source_name(source)
+    with open_binary(source) as fh:
+        byte_offset = 0
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise error("E020", where=SourceLocation(name, lineno, offset=byte_offset + e.start), byte=e.start, reason=e.reason) from None
+            byte_offset += len(raw)
+            if line.endswith("\n"):
+                line = line[:-1]
+                if line.endswith("\r"):
+                    line = line[:-1]
+            if lineno == 1 and line.startswith("\ufeff"):
+                line = line[1:]
+            yield SourceLocation(name, lineno), line
+
+
+def read_text(source: Source) -> tuple[str, str]:
+    """Read a whole (small) text source strictly as UTF-8, keeping line endings
+    byte-exact (brat offsets count ``\\r``). Returns ``(name, text)``."""
+    name = source_name(source)
+    with open_binary(source) as fh:
+        data = fh.read() if not isinstance(fh, _TextAsBytes) else b"".join(fh)
+    if isinstance(data, str):
+        return name, data
+    try:
+        return name, data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise error("E020", where=SourceLocation(name, line, offset=e.start), byte=e.start, reason=e.reason) from None
+
+
+def checked(
+    raws: Iterable[RawDocument],
+    *,
+    lenient: bool = False,
+    diagnostics: Diagnostics | None = None,
+    require_text: bool = True,
+    check_duplicates: bool = True,
+) -> Iterator[Document]:
+    """Validate a stream of parsed documents.
+
+    Strict mode raises the first violation (a :class:`ValidationError` with its
+    location). Lenient mode repairs what it can, skips what it cannot, and
+    reports every dropped item to ``diagnostics`` with its reason.
+    """
+    if lenient and diagnostics is None:
+        diagnostics = Diagnostics()
+    seen: dict[str, SourceLocation] = {}
+    for raw in raws:
+        doc = raw.doc
+        if check_duplicates:
+            first = seen.get(doc.id)
+            if first is not None:
+                err = error("E016", where=raw.where, doc=doc.id, first=str(first))
+                if not lenient:
+                    raise err
+                diagnostics.add(err, "document skipped")
+                continue
+            seen[doc.id] = raw.where
+        violations = check_document(doc, where=raw.where, item_where=raw.item_where, require_text=require_text)
+        if violations:
+            if not lenient:
+                raise violations[0].error
+            for v in violations:
+                diagnostics.add(v.error, f"{v.kind} skipped" if v.kind not in ("document", "passage") else "document skipped")
+            before = {r.id for r in doc.relations}
+            repaired = repair_document(doc, violations)
+            if repaired is None:
+                continue
+            dropped_rel = before - {r.id for r in repaired.relations} - {v.item_id for v in violations if v.kind == "relation"}
+            for rid in sorted(dropped_rel):
+                diagnostics.problems.append(
+                    Problem("E014", raw.item_where.get(rid, raw.where), f"relation '{rid}' of document '{doc.id}' lost an argument that was skipped", "relation skipped")
+                )
+            doc = repaired
+        yield doc
+
+
+Writer = Callable[[Iterable[Document], TextIO], int]
+RawReader = Callable[..., Iterator[RawDocument]]
+
+
+@dataclass(frozen=True)
+class JsonLikeAPI:
+    iterparse: Callable[..., Iterator[Document]]
+    load: Callable[..., list[Document]]
+    loads: Callable[..., list[Document]]
+    dump: Callable[..., int]
+    dumps: Callable[..., str]
+
+
+def json_like(raw_reader: RawReader | None, writer: Writer | None, *, require_text: bool = True, fmt: str = "") -> JsonLikeAPI:
+    """Build a format module's ``iterparse/load/loads/dump/dumps``."""
+
+    def iterparse(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None, validate: bool = True, **options) -> Iterator[Document]:
+        if raw_reader is None:
+            raise error("E004", name=fmt, action="read")
+        raws = raw_reader(source, lenient=lenient, diagnostics=diagnostics, **options)
+        if not validate:
+            return (r.doc for r in raws)
+        return checked(raws, lenient=lenient, diagnostics=diagnostics, require_text=require_text)
+
+    def load(source: Source, **kw) -> list[Document]:
+        return list(iterparse(source, **kw))
+
+    def loads(text: str, **kw) -> list[Document]:
+        return list(iterparse(io.StringIO(text), **kw))
+
+    def dump(docs: Iterable[Document], target: str | os.PathLike | TextIO, **options) -> int:
+        if writer is None:
+            raise error("E004", name=fmt, action="write")
+        if isinstance(target, (str, os.PathLike)):
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "w", encoding="utf-8", newline="") as fh:
+                return writer(docs, fh, **options)
+        return writer(docs, target, **options)
+
+    def dumps(docs: Iterable[Document], **options) -> str:
+        buf = io.StringIO(newline="")
+        dump(docs, buf, **options)
+        return buf.getvalue()
+
+    return JsonLikeAPI(iterparse, load, loads, dump, dumps)
+
+
+@dataclass(frozen=True)
+class Format:
+    """A registered format. ``extensions`` are matched case-insensitively
+    against the end of a file name (``.bioc.xml`` beats ``.xml``). A format whose
+    source is a folder (brat, one raw-text file per document) sets ``directory``.
+    ``dump`` of a directory format writes into a folder."""
+
+    name: str
+    api: JsonLikeAPI
+    extensions: tuple[str, ...] = ()
+    directory: bool = False
+    description: str = ""
+    #: a cheap content check for ambiguous extensions (``.xml``, ``.json``, ``.txt``)
+    sniff: Callable[[str], bool] | None = None
