@@ -42,6 +42,19 @@ class Errors:
     E031 = "Checksum mismatch for {path}: expected sha256 {expected}, got {found}."
     E032 = "Could not fetch {url}: {reason}. Set BIOREL_DATA_MIRROR to a folder holding a copy ({hint})."
     E033 = "Dataset '{name}' file '{file}' not found in mirror {mirror} nor in cache {cache}."
+    # datasets registry, CoNLL/BC2 formats, sentences, convert/validate/stats CLI (E160-E179)
+    E160 = "Invalid BIO tag {tag!r}: {reason}."
+    E161 = "BC2 offsets {start} {end} of sentence '{sid}' lie outside its {n} non-whitespace characters."
+    E162 = "BC2 mention text {expected!r} does not match sentence '{sid}' at non-whitespace offsets {start}-{end}: found {found!r}."
+    E163 = "BC2 annotation names sentence '{sid}', which is not in {source}."
+    E164 = "Dataset '{name}' option '{option}': {reason}."
+    E165 = "Unknown option(s) {options} for dataset '{name}'. Valid options: {choices}."
+    E166 = "Cannot write {fmt}: {reason}."
+    E167 = "Unsafe archive member '{member}' in {archive}: {reason}."
+    E168 = "Cannot read archive {archive}: {reason}."
+    E169 = "Sentence splitter backend '{name}' is not available: {reason}."
+    E170 = "Cannot convert {src} to {dst}: {reason}."
+    E171 = "Input {path} does not exist."
 
 
 class BiorelError(Exception):

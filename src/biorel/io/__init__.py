@@ -26,6 +26,8 @@ from .base import Format
 #: the modules that register the built-in formats (imported on first use)
 BUILTIN_FORMAT_MODULES = (
     "biorel.io.jsonl",
+    "biorel.io.conll",
+    "biorel.io.bc2",
 )
 
 
