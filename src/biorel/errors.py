@@ -56,6 +56,22 @@ class Errors:
     E170 = "Cannot convert {src} to {dst}: {reason}."
     E171 = "Input {path} does not exist."
 
+    # joint NER+RE models, training, extraction (E400-E449)
+    E400 = "Config file {path} cannot be read: {reason}."
+    E401 = "Config file {path} is not valid {fmt}: {reason}."
+    E402 = "Invalid config value at '{key}': {reason}."
+    E403 = "Bad config override {override!r}: {reason}. Overrides look like --section.key VALUE or --section.key=VALUE."
+    E404 = "'{path}' is not a saved biorel model: {reason}."
+    E405 = "Cannot load encoder '{name}': {reason}."
+    E406 = "Tokenizer of '{name}' is not a fast tokenizer; biorel needs offset mappings (use a model with a tokenizer.json)."
+    E407 = "No usable training data: {reason}."
+    E408 = "Cannot load data '{ref}': {reason}."
+    E409 = "Gold-entity mode needs entities grounded in mentions, but document '{doc}' has none that the model can use ({reason})."
+    E410 = "Cannot resume from '{path}': {reason}."
+    E411 = "Cannot resume extraction into '{path}': {reason}. Delete {partial} or pass --no-resume to start over."
+    E412 = "Invalid extraction option {option}: {reason}."
+    E413 = "Dev evaluation returned no metric '{metric}'. Metrics returned: {choices}."
+    E414 = "Checkpoint weights do not fit the model: {reason}."
 
 class BiorelError(Exception):
     """Base class. ``code`` is the stable error code."""

@@ -1,0 +1,245 @@
+"""Test helpers for model authors: a tiny offline tokenizer and randomly
+initialised encoder config, a toy corpus, and :class:`ModelContract`, the test
+class every biorel model must pass::
+
+    from biorel.models.testing import ModelContract
+
+    class TestMyModel(ModelContract):
+        architecture = "biorel.MyModel.v1"
+
+Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from pathlib import Path
+from typing import Any
+
+from ..types import Document, Mention, Passage, Relation
+
+CHEMICALS = ["famotidine", "cisplatin", "lithium", "haloperidol", "nicotine", "aspirin", "caffeine", "morphine", "digoxin", "warfarin"]
+DISEASES = ["delirium", "nephrotoxicity", "seizures", "hypotension", "bradycardia", "hepatitis", "anemia", "migraine", "psychosis", "ulcers"]
+FILLER = "the patients were treated with doses of and in a study of this report we describe case elderly rats showed no effect after".split()
+CAUSE = ["induced", "caused", "triggered"]
+
+
+def tiny_vocab() -> list[str]:
+    chars = string.ascii_lowercase + string.digits
+    words = sorted(set(CHEMICALS + DISEASES + FILLER + CAUSE + ["-", "associated", "was", "given", "had", "developed", "after"]))
+    toks = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    toks += list(chars) + list(string.punctuation) + [f"##{c}" for c in chars]
+    toks += [w for w in words if w not in toks]
+    return toks
+
+
+def make_tiny_tokenizer(folder: str | Path) -> Path:
+    """Write a small lower-casing WordPiece fast tokenizer to ``folder``."""
+    from transformers import BertTokenizerFast
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = folder / "vocab.txt"
+    vocab.write_text("\n".join(tiny_vocab()) + "\n", "utf-8")
+    tok = BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
+    tok.save_pretrained(str(folder))
+    return folder
+
+
+def tiny_encoder_config(tokenizer_folder: str | Path, **overrides: Any) -> dict[str, Any]:
+    """An ``encoder`` config section for a random 2-layer BERT."""
+    n_vocab = len(tiny_vocab())
+    random_init = dict(model_type="bert", vocab_size=n_vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                       intermediate_size=64, max_position_embeddings=128)
+    random_init.update(overrides)
+    return {"name": str(tokenizer_folder), "tokenizer": str(tokenizer_folder), "random_init": random_init, "local_files_only": True}
+
+
+def tiny_model_config(tokenizer_folder: str | Path, **model: Any) -> dict[str, Any]:
+    cfg = {
+        "encoder": tiny_encoder_config(tokenizer_folder),
+        "max_length": 32,
+        "stride": 8,
+        "pair_dim": 32,
+        "block_size": 8,
+        "type_dim": 8,
+        "dropout": 0.0,
+    }
+    cfg.update(model)
+    return cfg
+
+
+def toy_document(doc_id: str, rng: random.Random) -> Document:
+    """A two-passage abstract about drugs and diseases. A drug 'induced' a
+    disease in a sentence means CID; other pairs are unrelated. Some relations
+    are stated across sentences ("X was given. Patients developed Y.")."""
+    chem, other = rng.sample(CHEMICALS, 2)
+    dis, dis2 = rng.sample(DISEASES, 2)
+    title = f"{chem.capitalize()}-associated {dis}."
+    parts: list[tuple[str, str | None]] = []  # (text, type or None)
+
+    def add(text: str, typ: str | None = None) -> None:
+        parts.append((text, typ))
+
+    add("In this report we describe ")
+    add(dis, "Disease")
+    add(" " + rng.choice(CAUSE) + " by ")
+    add(chem, "Chemical")
+    add(". ")
+    if rng.random() < 0.5:
+        add(other.capitalize(), "Chemical")
+        add(" was given. Patients developed ")
+        add(dis2, "Disease")
+        add(" after it. ")
+        cross = True
+    else:
+        add("The elderly rats treated with ")
+        add(other, "Chemical")
+        add(" showed no ")
+        add(dis2, "Disease")
+        add(". ")
+        cross = False
+    abstract = "".join(t for t, _ in parts).rstrip()
+    a_off = len(title) + 1
+    mentions = [
+        Mention("t0", ((0, len(chem)),), title[: len(chem)], "Chemical", (chem.upper(),)),
+        Mention("t1", ((len(chem) + 12, len(chem) + 12 + len(dis)),), dis, "Disease", (dis.upper(),)),
+    ]
+    pos = a_off
+    for text, typ in parts:
+        if typ is not None:
+            mentions.append(Mention(f"a{len(mentions)}", ((pos, pos + len(text)),), text, typ, (text.lower().upper(),)))
+        pos += len(text)
+    doc = Document(doc_id, [Passage(0, title, "title"), Passage(a_off, abstract, "abstract")], mentions)
+    doc.entities = doc.entities_from_mentions()
+    doc.relations = [Relation("r0", "CID", chem.upper(), dis.upper(), directed=True)]
+    if cross:
+        doc.relations.append(Relation("r1", "CID", other.upper(), dis2.upper(), directed=True))
+    return doc
+
+
+def toy_corpus(n: int, seed: int = 0, prefix: str = "doc") -> list[Document]:
+    rng = random.Random(seed)
+    return [toy_document(f"{prefix}{i}", rng) for i in range(n)]
+
+
+def long_document(doc_id: str = "long", n_sentences: int = 200) -> Document:
+    rng = random.Random(1)
+    sents = []
+    for _ in range(n_sentences):
+        sents.append(f"{rng.choice(CHEMICALS).capitalize()} {rng.choice(CAUSE)} {rng.choice(DISEASES)} in the elderly rats.")
+    text = " ".join(sents)
+    return Document(doc_id, [Passage(0, text, "abstract")])
+
+
+def empty_document(doc_id: str = "empty") -> Document:
+    return Document(doc_id, [Passage(0, "", "title")])
+
+
+# --------------------------------------------------------------------------
+class ModelContract:
+    """Subclass with ``architecture = "<registered name>"``; override
+    :meth:`model_config` for models that need more than the tiny encoder."""
+
+    architecture = "biorel.JointNERRE.v1"
+    train_steps = 3
+
+    def model_config(self, tokenizer_folder: Path) -> dict[str, Any]:
+        return {"architecture": self.architecture, **tiny_model_config(tokenizer_folder)}
+
+    # fixtures ---------------------------------------------------------------
+    def _build(self, tmp_path: Path):
+        import torch
+
+        from ..config import ModelConfig
+        from . import build_model
+
+        torch.manual_seed(0)
+        tok = make_tiny_tokenizer(tmp_path / "tok")
+        cfg = ModelConfig.model_validate(self.model_config(tok))
+        docs = toy_corpus(6)
+        return build_model(cfg, docs), docs
+
+    def _train(self, model, docs, steps: int):
+        import torch
+
+        opt = torch.optim.AdamW(model.net.parameters(), lr=1e-3)
+        items = [model.prepare(d) for d in docs]
+        model.net.train()
+        losses = []
+        for step in range(steps):
+            batch = items[(2 * step) % len(items):][:2] or items[:2]
+            loss, _ = model.loss(batch)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+        return losses
+
+    # the contract -------------------------------------------------------------
+    def test_registered(self):
+        from ..registry import registry
+
+        assert self.architecture in registry.models
+
+    def test_train_save_load_same_predictions(self, tmp_path):
+        from . import load_model
+
+        model, docs = self._build(tmp_path)
+        losses = self._train(model, docs, self.train_steps)
+        assert all(l == l and l >= 0 for l in losses)  # finite, non-negative
+        before = {m: model.predict(docs, m) for m in ("e2e", "gold")}
+        model.save(tmp_path / "model")
+        loaded = load_model(tmp_path / "model")
+        assert type(loaded) is type(model)
+        for m in ("e2e", "gold"):
+            after = loaded.predict(docs, m)
+            assert [d.to_dict() for d in after] == [d.to_dict() for d in before[m]]
+
+    def test_loss_decreases_when_overfitting(self, tmp_path):
+        model, docs = self._build(tmp_path)
+        losses = self._train(model, docs[:2], 25)
+        assert losses[-1] < losses[0]
+
+    def test_predictions_are_valid_documents(self, tmp_path):
+        from ..validate import check_document
+
+        model, docs = self._build(tmp_path)
+        self._train(model, docs, self.train_steps)
+        for m in ("e2e", "gold"):
+            for pred, gold in zip(model.predict(docs, m), docs):
+                assert pred.id == gold.id and pred.text == gold.text
+                assert check_document(pred) == []
+                for mention in pred.mentions:
+                    assert [pred.text[s:e] for s, e in mention.spans] == [mention.text]
+
+    def test_empty_document(self, tmp_path):
+        model, docs = self._build(tmp_path)
+        empty = empty_document()
+        for m in ("e2e", "gold"):
+            (pred,) = model.predict([empty], m)
+            assert pred.id == empty.id and pred.mentions == [] and pred.relations == []
+        item = model.prepare(empty)
+        loss, _ = model.loss([item])
+        assert float(loss) == 0.0
+
+    def test_very_long_document(self, tmp_path):
+        model, docs = self._build(tmp_path)
+        long = long_document(n_sentences=60)
+        item = model.prepare(long)
+        assert item.feats.n_tokens > model.cfg.max_length * 4
+        (pred,) = model.predict([long], "e2e")
+        assert pred.text == long.text
+        for mention in pred.mentions:
+            assert long.text[mention.start:mention.end] == mention.text
+        # the same document alone and in a batch gives the same mentions
+        (again,) = model.predict([docs[0], long], "e2e")[1:]
+        assert [m.spans for m in again.mentions] == [m.spans for m in pred.mentions]
+
+    def test_batch_independence(self, tmp_path):
+        model, docs = self._build(tmp_path)
+        self._train(model, docs, self.train_steps)
+        one = [model.predict([d], "gold")[0] for d in docs[:3]]
+        many = model.predict(docs[:3], "gold")
+        assert [[(r.head, r.tail, r.type) for r in d.relations] for d in one] == [[(r.head, r.tail, r.type) for r in d.relations] for d in many]
