@@ -55,6 +55,18 @@ class Errors:
     E169 = "Sentence splitter backend '{name}' is not available: {reason}."
     E170 = "Cannot convert {src} to {dst}: {reason}."
     E171 = "Input {path} does not exist."
+    # diversity-optimised sampling (E220-E239)
+    E220 = "Invalid sampling option {option}={value!r}: {reason}."
+    E221 = "Column '{column}' not found in {source}. Available columns: {choices}."
+    E222 = "Empty value in column '{column}' (item {item!r}): every row needs an item id and a value for each sampled variable."
+    E223 = "Nothing to sample: {reason}."
+    E224 = "Item '{item}' has no relation with an argument in {variables}; it cannot be ranked."
+    E225 = "Sample size n={n} is larger than the {available} rankable items{scope}."
+    E226 = "Relation '{relation}' of document '{doc}' has no argument matching {variables}; it is ignored."
+    E227 = "Malformed table: {reason}."
+    E228 = "Cannot write {what} to '{path}': {reason}."
+    E229 = "The diversity report needs matplotlib ({reason}); install biorel[report]."
+    E230 = "Argument '{arg}' of relation '{relation}' in document '{doc}' {reason}; the argument is ignored."
 
     # joint NER+RE models, training, extraction (E400-E449)
     E400 = "Config file {path} cannot be read: {reason}."
