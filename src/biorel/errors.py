@@ -42,6 +42,17 @@ class Errors:
     E031 = "Checksum mismatch for {path}: expected sha256 {expected}, got {found}."
     E032 = "Could not fetch {url}: {reason}. Set BIOREL_DATA_MIRROR to a folder holding a copy ({hint})."
     E033 = "Dataset '{name}' file '{file}' not found in mirror {mirror} nor in cache {cache}."
+    # PubTator, brat standoff and raw-text formats (E120-E139)
+    E120 = "Not a PubTator line (expected 'PMID|t|text', a tab-separated annotation line or a blank line): {line!r}."
+    E121 = "PubTator annotation line has {n} tab-separated columns; {expected}."
+    E122 = "PubTator mention offsets must be non-negative integers: got start {start!r}, end {end!r}."
+    E123 = "Orphan PubTator line for document '{pmid}': {why}."
+    E124 = "Cannot write document '{doc}' as {fmt}: {reason}."
+    E125 = "Malformed brat annotation line ({kind}): {reason}."
+    E126 = "brat annotation file {ann} has no text file {txt}."
+    E127 = "Unsupported brat annotation {item}: {reason}."
+    E128 = "Raw-text line has no tab between document id and text (id_column=True): {line!r}."
+    E129 = "Cannot read {path} as {fmt}: {reason}."
     # datasets registry, CoNLL/BC2 formats, sentences, convert/validate/stats CLI (E160-E179)
     E160 = "Invalid BIO tag {tag!r}: {reason}."
     E161 = "BC2 offsets {start} {end} of sentence '{sid}' lie outside its {n} non-whitespace characters."

@@ -28,6 +28,9 @@ BUILTIN_FORMAT_MODULES = (
     "biorel.io.jsonl",
     "biorel.io.conll",
     "biorel.io.bc2",
+    "biorel.io.pubtator",
+    "biorel.io.brat",
+    "biorel.io.text",
 )
 
 
@@ -61,7 +64,7 @@ def detect_format(path: str | os.PathLike) -> Format:
                 return f
         raise error("E003", path=str(path), choices=", ".join(format_names()))
     name = p.name.lower()
-    candidates = [(max(len(e) for e in f.extensions if name.endswith(e)), f) for f in formats if not f.directory and any(name.endswith(e) for e in f.extensions)]
+    candidates = [(max(len(e) for e in f.extensions if name.endswith(e)), f) for f in formats if any(name.endswith(e) for e in f.extensions)]  # a directory format's extensions name the single files it also reads (brat .ann, text .txt)
     candidates.sort(key=lambda t: -t[0])
     if not candidates:
         raise error("E003", path=str(path), choices=", ".join(format_names()))
