@@ -1,0 +1,14 @@
+"""Training biorel models from a validated config (see :mod:`biorel.config`).
+
+    from biorel.config import load_config
+    from biorel.training import train
+    result = train(load_config("configs/bc5cdr.toml", ["--training.epochs", "2"]))
+"""
+
+from __future__ import annotations
+
+from .data import load_split
+from .loop import Trainer, TrainResult, lr_factor, train
+from .scoring import builtin_scorer, make_scorer, primary_value
+
+__all__ = ["Trainer", "TrainResult", "train", "load_split", "lr_factor", "builtin_scorer", "make_scorer", "primary_value"]
