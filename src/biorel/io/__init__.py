@@ -26,6 +26,9 @@ from .base import Format
 #: the modules that register the built-in formats (imported on first use)
 BUILTIN_FORMAT_MODULES = (
     "biorel.io.jsonl",
+    "biorel.io.lotus",
+    "biorel.io.abroad",
+    "biorel.io.sentences",
     "biorel.io.conll",
     "biorel.io.bc2",
     "biorel.io.pubtator",
