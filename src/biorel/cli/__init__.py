@@ -11,6 +11,8 @@ from .app import app
 # command modules (each adds its commands to ``app``)
 from . import formats as _formats  # noqa: F401,E402
 from . import datasets as _datasets  # noqa: F401,E402
+from . import train as _train  # noqa: F401,E402
+from . import extract as _extract  # noqa: F401,E402
 
 
 def main() -> None:  # console-script entry point

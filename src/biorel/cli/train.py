@@ -1,0 +1,54 @@
+"""``biorel train CONFIG [--section.key VALUE ...]`` (owned by the model work)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from ..errors import BiorelError
+from .app import app
+
+err = Console(stderr=True)
+
+
+def _fail(e: BiorelError) -> None:
+    err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.command(
+    "train",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    help="Train a model from a TOML/YAML config. Any config value can be overridden with a dotted option, "
+    "e.g. --training.lr 3e-5 --model.encoder.name mpnet.",
+)
+def train_cmd(
+    ctx: typer.Context,
+    config: Path = typer.Argument(..., help="config file (.toml, .yaml, .json)"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="output folder (same as --training.output_dir)"),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="resume from OUTPUT or OUTPUT/last"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="validate the config and print it, then stop"),
+) -> None:
+    import json
+
+    from ..config import load_config
+
+    overrides = list(ctx.args)
+    if output is not None:
+        overrides += [f"--training.output_dir={output}"]
+    try:
+        cfg = load_config(config, overrides)
+        if dry_run:
+            typer.echo(json.dumps(cfg.to_dict(), indent=2))
+            return
+        from ..training import train
+
+        result = train(cfg, resume=resume, overrides=overrides)
+    except BiorelError as e:
+        _fail(e)
+        return
+    best = f"{result.best_metric:.4f}" if result.best_metric is not None else "n/a"
+    typer.echo(f"{result.stopped}; {result.global_step} steps; best {cfg.evaluation.primary_metric} {best} (epoch {result.best_epoch}); model: {result.best_dir}")
