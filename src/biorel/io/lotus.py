@@ -354,14 +354,16 @@ def _write(docs: Iterable[Document], fh: TextIO, *, columns: Sequence[str] | Non
 
 
 def sniff(path: str) -> bool:
-    """A table whose header has the LOTUS structure and organism id columns."""
+    """A table whose header has every required LOTUS column and a reference key
+    column (a table with only some LOTUS names, like the GME sampler's
+    ``expected_top_10.tsv``, is not a LOTUS table)."""
     try:
         with open(path, "rb") as fh:
             header = fh.readline(65536).decode("utf-8-sig", "replace").rstrip("\r\n")
     except OSError:
         return False
     cells = next(csv.reader([header], delimiter=sniff_delimiter(header)), [])
-    return CHEMICAL_ID in cells and ORGANISM_ID in cells
+    return all(c in cells for c in REQUIRED_COLUMNS) and any(k in cells for k in DEFAULT_KEY)
 
 
 _api = json_like(_raw, _write, require_text=False, fmt="lotus")
