@@ -1,0 +1,75 @@
+"""Named entity recognition scoring: ``biorel.NER.v1`` (alias ``ner``).
+
+A mention is its spans (document-level ``[start, end)`` pairs, so discontinuous
+mentions compare all their pieces) and its type. Concept ids play no part: a
+composite mention (``renal and hepatic failure`` -> two MeSH ids) is one mention,
+scored once. Readers that split composites into individual mentions (BioC
+``CompositeRole``) give more mentions; score gold and prediction from the same
+kind of reader.
+
+Matching modes (``match=``):
+
+* ``strict``: same spans and same type;
+* ``overlap``: same type and at least one character in common (any span of the
+  prediction intersects any span of the gold mention); one-to-one maximum
+  matching, so a long prediction covering two gold mentions is one TP and one FN;
+* ``type-agnostic``: same spans, type ignored (all counts go to type ``*``).
+
+Duplicate predictions (same spans and type) count once. A mention's confidence,
+if any, is read from ``infons["score"]`` (for P/R curves). ``types=`` restricts the
+scoring to some entity types (BC5CDR DNER scores ``Disease`` only); mentions of
+other types are left out of both sides and counted in the report notes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..errors import Diagnostics, error
+from ..types import Document, Example, Span
+from .base import Evaluator, register
+from .matching import DocResult, Item, score_items
+
+MATCH_MODES = ("strict", "overlap", "type-agnostic")
+_MODE_ALIASES = {"exact": "strict", "partial": "overlap", "untyped": "type-agnostic", "agnostic": "type-agnostic"}
+
+
+def spans_overlap(a: tuple[Span, ...], b: tuple[Span, ...]) -> bool:
+    return any(s1 < e2 and s2 < e1 for s1, e1 in a for s2, e2 in b)
+
+
+@register
+class NEREvaluator(Evaluator):
+    name = "biorel.NER.v1"
+    aliases = ("ner",)
+    task = "ner"
+    primary_metric = "micro_f1"
+
+    def __init__(self, *, match: str = "strict", types: Iterable[str] | None = None, **kw: Any):
+        super().__init__(**kw)
+        mode = _MODE_ALIASES.get(match, match)
+        if mode not in MATCH_MODES:
+            raise error("E201", option="match", value=match, reason=f"choose one of {', '.join(MATCH_MODES)}")
+        self.match = mode
+        self.types = tuple(types) if types is not None else None
+
+    def settings(self) -> dict[str, Any]:
+        return {"match": self.match, "types": list(self.types) if self.types is not None else None}
+
+    def _items(self, doc: Document, side: str) -> list[Item]:
+        items = []
+        for m in doc.mentions:
+            if self.types is not None and m.type not in self.types:
+                self.note(f"{side} mentions of types not scored")
+                continue
+            spans = tuple(sorted(m.spans))
+            score = m.infons.get("score")
+            score = float(score) if isinstance(score, (int, float)) else None
+            items.append(Item("*" if self.match == "type-agnostic" else m.type, spans, score))
+        return items
+
+    def score_document(self, example: Example, diagnostics: Diagnostics | None) -> DocResult:
+        gold = self._items(example.reference, "gold")
+        pred = self._items(example.predicted, "predicted")
+        compatible = spans_overlap if self.match == "overlap" else None
+        return score_items(example.reference.id, gold, pred, compatible, confusion=self.match != "type-agnostic")
