@@ -41,7 +41,8 @@ Reading rules:
 Writing (``dump`` to a folder, or one document to an ``.ann`` path whose
 ``.txt`` sibling is written too; ``dumps`` gives one document's ``.ann``
 text) reproduces every annotation read, in the order T, R, E, ``*``, N, A/M, #
-(a file already in that order, as the DDI corpus is, comes back byte-exact).
+(N, A/M and # lines sorted by their id number; a file already in that order,
+as the DDI corpus is, comes back byte-exact).
 Mention and relation ids that are not brat ids (``T<n>``, ``R<n>``) are
 renumbered. Concept ids without an ``N`` record are written as
 ``N<n><TAB>Reference T<n> <id>``. Entity-level relations cannot be expressed in
@@ -450,7 +451,15 @@ def ann_lines(doc: Document) -> list[str]:
     for _, rels in equivs.items():
         members = [tids.get(rels[0].head)] + [tids.get(r.tail) for r in rels]
         star_lines.append(f"*\t{rels[0].type} {' '.join(members)}")
+    for group in (n_lines, a_lines, note_lines):
+        group.sort(key=_id_order)
     return t_lines + r_lines + e_lines + star_lines + n_lines + a_lines + note_lines
+
+
+def _id_order(line: str) -> tuple[str, int, str]:
+    ident = line.split("\t", 1)[0]
+    digits = ident[1:]
+    return (ident[:1], int(digits) if digits.isdigit() else -1, ident)
 
 
 def ann_text(doc: Document) -> str:
@@ -501,7 +510,12 @@ def sniff(path: str) -> bool:
     return p.suffix.lower() == ".ann"
 
 
-iterparse, load, loads, dumps = _base.iterparse, _base.load, _base.loads, _base.dumps
+def loads(ann: str, *, text: str | None = None, doc_id: str | None = None, **kw) -> list[Document]:
+    """One document from ``.ann`` content and its ``text``."""
+    return _base.load(_io.StringIO(ann), text=text, doc_id=doc_id, **kw)
+
+
+iterparse, load, dumps = _base.iterparse, _base.load, _base.dumps
 _api = JsonLikeAPI(iterparse, load, loads, dump, dumps)
 
 registry.formats.register(
