@@ -14,6 +14,7 @@ from . import datasets as _datasets  # noqa: F401,E402
 from . import train as _train  # noqa: F401,E402
 from . import extract as _extract  # noqa: F401,E402
 from . import evaluate as _evaluate  # noqa: F401,E402
+from . import synth as _synth  # noqa: F401,E402
 
 
 def main() -> None:  # console-script entry point

@@ -1,0 +1,138 @@
+"""``biorel synth`` and ``biorel synth-report``: thin commands over :mod:`biorel.synth`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..errors import BiorelError, Diagnostics, error
+from .app import app
+
+err = Console(stderr=True)
+
+
+def _fail(e: BiorelError) -> None:
+    err.print(f"[red]error[/red] {e}", highlight=False, markup=True)
+    raise typer.Exit(1)
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise error("E321", option="temperatures", value=text, reason="comma-separated numbers, e.g. 0.8,1.0") from None
+
+
+def backend_options(backend: str, model: Optional[str], base_url: Optional[str], api_key_env: Optional[str], timeout: float, retries: int, concurrency: int, n_threads: int) -> dict[str, Any]:
+    """CLI flags -> keyword arguments of the chosen backend."""
+    from ..registry import registry
+    from ..synth.models import DEFAULT_MODEL
+
+    name = registry.llm_backends.resolve(backend)
+    if name == "biorel.OpenAIHTTP.v1":
+        opts: dict[str, Any] = {"model": model or "default", "timeout": timeout, "max_retries": retries, "max_concurrency": concurrency}
+        if base_url:
+            opts["base_url"] = base_url
+        if api_key_env:
+            opts["api_key_env"] = api_key_env
+        return opts
+    if name == "biorel.LlamaCpp.v1":
+        return {"model": model or DEFAULT_MODEL, "n_threads": n_threads}
+    if name == "biorel.Transformers.v1":
+        return {"model": model or DEFAULT_MODEL, "n_threads": n_threads}
+    return {"model": model} if model else {}
+
+
+@app.command("synth")
+def synth_cmd(
+    seeds: Path = typer.Argument(..., help="Seed corpus: ABroad JSON, LOTUS table, biorel JSONL or any readable format."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder (created; rerun the same command to resume)."),
+    backend: str = typer.Option("llama-cpp", "--backend", help="LLM backend: openai, llama-cpp, transformers (or a versioned name)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model: a packaged name (qwen2.5-coder-0.5b, smollm2-135m), a GGUF path, a folder, or the server's model name."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."),
+    api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the API key (default OPENAI_API_KEY if set)."),
+    template: str = typer.Option("chat", "--template", help="Prompt template: paper, chat, few-shot, a versioned name, or a YAML file."),
+    n_per_seed: int = typer.Option(3, "--n-per-seed", help="Abstracts per seed and temperature."),
+    temperatures: str = typer.Option("0.8", "--temperatures", help="Comma-separated sampling temperatures."),
+    max_tokens: int = typer.Option(512, "--max-tokens"),
+    threshold: float = typer.Option(1.0, "--threshold", help="Minimum score (share of target entities found) to accept."),
+    numbering: str = typer.Option("alternate", "--numbering", help="Compound numbers in the main findings: never, always, alternate."),
+    concurrency: int = typer.Option(4, "--concurrency", help="Requests in flight (HTTP backend)."),
+    timeout: float = typer.Option(120.0, "--timeout", help="Seconds per HTTP request."),
+    retries: int = typer.Option(4, "--retries", help="Retries per HTTP request (exponential backoff)."),
+    n_threads: int = typer.Option(2, "--n-threads", help="CPU threads (in-process backends)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="Seed format (default: from the file name)."),
+    lenient: bool = typer.Option(False, "--lenient", help="Skip bad seed records (each is reported)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Process at most this many pending keys in this run."),
+    force: bool = typer.Option(False, "--force", help="Resume even if the configuration differs from the folder's."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Generate synthetic abstracts that state the seeds' relations; keep the aligned ones."""
+    from ..synth import SynthConfig, SynthJob, get_template, make_backend, read_seeds
+
+    diags = Diagnostics()
+    try:
+        docs = read_seeds(seeds, fmt, lenient=lenient, diagnostics=diags)
+        tpl = get_template(template)
+        cfg = SynthConfig(n_per_seed=n_per_seed, temperatures=_floats(temperatures), max_tokens=max_tokens, threshold=threshold, numbering=numbering)
+        cfg.check()
+        llm = make_backend(backend, **backend_options(backend, model, base_url, api_key_env, timeout, retries, concurrency, n_threads))
+    except BiorelError as e:
+        _fail(e)
+    bar = Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[stats]}"), console=err, disable=not progress)
+    try:
+        with bar:
+            task_id = bar.add_task("synth", total=None, stats="")
+
+            def on_progress(s) -> None:
+                bar.update(task_id, total=s.total_keys - s.already_done, completed=s.processed + sum(s.backend_errors.values()),
+                           stats=f"{s.per_hour:.0f} abstracts/h  accepted {s.acceptance:.0%}  errors {sum(s.backend_errors.values())}")
+
+            job = SynthJob(docs, out, llm, tpl, cfg, diagnostics=diags, force=force, seeds_source=str(seeds), progress=on_progress, limit=limit)
+            summary = job.run()
+    except BiorelError as e:
+        _fail(e)
+    finally:
+        llm.close()
+    for p in diags:
+        err.print(str(p), highlight=False, markup=False)
+    s = summary
+    err.print(
+        f"{s.processed} written ({s.accepted} accepted, {s.acceptance:.1%}), {s.already_done} already done, "
+        f"{sum(s.backend_errors.values())} backend errors left pending, {s.seeds_skipped} seeds skipped; "
+        f"{s.per_hour:.0f} abstracts/hour. Rejected: " + (", ".join(f"{k} {v}" for k, v in s.rejected.items()) or "none"),
+        highlight=False, markup=False,
+    )
+
+
+@app.command("synth-report")
+def synth_report_cmd(
+    out: Path = typer.Argument(..., help="A synth output folder."),
+    real: Optional[Path] = typer.Option(None, "--real", help="Real abstracts for the diversity baseline (default: the job's seeds)."),
+    sample_tokens: Optional[int] = typer.Option(None, "--sample-tokens", help="Tokens per diversity sample (default: the smaller side's total)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Acceptance by reason, entity recall, lengths, and lexical diversity of synthetic vs real abstracts."""
+    from ..synth import format_report, read_seeds, synth_report
+
+    try:
+        real_path = real
+        if real_path is None:
+            manifest = out / "job.json"
+            if manifest.exists():
+                runs = json.loads(manifest.read_text(encoding="utf-8")).get("runs", [])
+                src = runs[0].get("seeds") if runs else None
+                real_path = Path(src) if src and Path(src).exists() else None
+        docs = read_seeds(real_path) if real_path else None
+        rep = synth_report(out, docs, sample_tokens=sample_tokens)
+    except BiorelError as e:
+        _fail(e)
+    if as_json:
+        typer.echo(json.dumps(rep, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(format_report(rep))

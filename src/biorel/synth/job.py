@@ -1,0 +1,460 @@
+"""The resumable synthetic-abstract job.
+
+Output folder layout (``OUT``):
+
+* ``job.json``: the configuration of the first run and what must not change
+  between runs (backend, model, template and its hash, sampling limits, score
+  threshold, filter settings). A rerun with a different one fails (E322)
+  unless ``force``. ``n_per_seed`` and ``temperatures`` may grow: the new keys
+  are simply added.
+* ``synthetic.jsonl``: accepted documents (biorel native JSONL; read it with
+  ``biorel.io.read``).
+* ``rejected.jsonl``: rejected outputs, also as documents (whatever was located
+  is annotated) with the reason in ``metadata["synth"]["reason"]``.
+* ``errors.jsonl``: backend failures after retries (one JSON object per line).
+  A failed key is not done: a rerun tries it again.
+
+Every job key (``{seed id}|t={temperature}|i={sample index}``) ends in exactly
+one record in ``synthetic.jsonl`` or ``rejected.jsonl``. Records are written by
+one thread, a whole line at a time, flushed and fsynced. On start the job reads
+both files, takes the keys already there as done, and truncates a partial last
+line left by a killed run (reported as E323). So a rerun after ``kill -9``
+produces no duplicate and loses no finished record.
+
+Each record's ``metadata["synth"]`` holds the provenance: key, status, reason,
+score and located/missing entities, seed document id, sample index,
+temperature, backend, model, template name/version hash, sampling parameters
+(including the per-key random seed), the prompt, the verbalised findings, the
+keywords, finish reason, token counts, attempts and seconds.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import os
+import random
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from ..errors import BiorelError, Diagnostics, Problem, SourceLocation, error
+from ..types import Document
+from .annotate import alignment_summary, annotate
+from .backends import BackendError, Completion, LLMBackend, SamplingParams
+from .quality import NearDupIndex, QualityConfig, check_text, clean_completion
+from .seeds import SeedInput, seed_input
+from .templates import Prompt, PromptTemplate, Shot, cut_abstract
+
+ACCEPTED = "synthetic.jsonl"
+REJECTED = "rejected.jsonl"
+ERRORS = "errors.jsonl"
+MANIFEST = "job.json"
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    n_per_seed: int = 3
+    temperatures: tuple[float, ...] = (0.8,)
+    max_tokens: int = 512
+    top_p: float = 1.0
+    threshold: float = 1.0
+    numbering: str = "alternate"  # never | always | alternate (odd sample indices numbered)
+    base_seed: int = 0
+    quality: QualityConfig = field(default_factory=QualityConfig)
+
+    def check(self) -> None:
+        def bad(option: str, value: Any, reason: str) -> BiorelError:
+            return error("E321", option=option, value=value, reason=reason)
+
+        if self.n_per_seed < 1:
+            raise bad("n_per_seed", self.n_per_seed, "must be at least 1")
+        if not self.temperatures or any(t < 0 or t > 2 for t in self.temperatures):
+            raise bad("temperatures", self.temperatures, "give one or more values in [0, 2]")
+        if len(set(self.temperatures)) != len(self.temperatures):
+            raise bad("temperatures", self.temperatures, "values must be distinct")
+        if self.max_tokens < 16:
+            raise bad("max_tokens", self.max_tokens, "must be at least 16")
+        if not 0 < self.threshold <= 1:
+            raise bad("threshold", self.threshold, "must be in (0, 1]")
+        if self.numbering not in ("never", "always", "alternate"):
+            raise bad("numbering", self.numbering, "one of never, always, alternate")
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    seed_id: str
+    seed_index: int
+    sample_index: int
+    temperature: float
+
+    @property
+    def sample_seed(self) -> int:
+        return int.from_bytes(hashlib.sha256(self.key.encode("utf-8")).digest()[:4], "little")
+
+    @property
+    def doc_id(self) -> str:
+        return f"{self.seed_id}.synth.t{self.temperature:g}.{self.sample_index}"
+
+
+def job_key(seed_id: str, temperature: float, index: int) -> str:
+    return f"{seed_id}|t={temperature:g}|i={index}"
+
+
+@dataclass
+class JobSummary:
+    total_keys: int = 0
+    already_done: int = 0
+    processed: int = 0
+    accepted: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    backend_errors: Counter = field(default_factory=Counter)
+    seeds_skipped: int = 0
+    truncated_partial_lines: int = 0
+    seconds: float = 0.0
+
+    @property
+    def per_hour(self) -> float:
+        return 3600.0 * self.processed / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def acceptance(self) -> float:
+        return self.accepted / self.processed if self.processed else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["rejected"] = dict(self.rejected)
+        d["backend_errors"] = dict(self.backend_errors)
+        d["abstracts_per_hour"] = round(self.per_hour, 1)
+        d["acceptance_rate"] = round(self.acceptance, 4)
+        return d
+
+
+# ---------------------------------------------------------------- output files
+def recover_jsonl(path: Path, diagnostics: Diagnostics) -> list[dict[str, Any]]:
+    """Read a job file, truncating a partial last line (E323, reported). A
+    complete line that is not a JSON object is an error (E324)."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        with open(path, "r+b") as fh:
+            fh.truncate(cut)
+            fh.flush()
+            os.fsync(fh.fileno())
+        err = error("E323", size=len(data) - cut, path=str(path))
+        diagnostics.add(BiorelError(err.code, err.message, where=SourceLocation(str(path), data.count(b"\n") + 1, offset=cut)), "truncated")
+        data = data[:cut]
+    out = []
+    for lineno, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, UnicodeDecodeError) as e:
+            raise error("E324", where=SourceLocation(str(path), lineno), path=str(path), line=lineno, reason=str(e)) from None
+        out.append(rec)
+    return out
+
+
+def record_key(rec: dict[str, Any], path: Path, lineno: int) -> str:
+    try:
+        return str(rec["metadata"]["synth"]["key"])
+    except (KeyError, TypeError):
+        raise error("E324", path=str(path), line=lineno, reason="no metadata.synth.key") from None
+
+
+class _Appender:
+    """Append whole lines, flushed and fsynced one by one."""
+
+    def __init__(self, path: Path):
+        self._fh = open(path, "a", encoding="utf-8", newline="\n")
+
+    def write(self, obj: dict[str, Any]) -> None:
+        self._fh.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+# ---------------------------------------------------------------- the job
+ProgressFn = Callable[[JobSummary], None]
+
+
+class SynthJob:
+    """Generate, align, filter and write synthetic abstracts for ``seeds``.
+
+    ``backend`` is a built backend; ``template`` a :class:`PromptTemplate`.
+    ``progress`` is called after every finished key with the running summary.
+    """
+
+    def __init__(
+        self,
+        seeds: Sequence[Document],
+        out_dir: str | Path,
+        backend: LLMBackend,
+        template: PromptTemplate,
+        config: SynthConfig = SynthConfig(),
+        *,
+        diagnostics: Diagnostics | None = None,
+        force: bool = False,
+        seeds_source: str = "",
+        progress: ProgressFn | None = None,
+        limit: int | None = None,
+    ):
+        config.check()
+        self.out = Path(out_dir)
+        self.backend = backend
+        self.template = template
+        self.config = config
+        self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+        self.force = force
+        self.seeds_source = seeds_source
+        self.progress = progress
+        self.limit = limit
+        self.seeds: list[Document] = []
+        self.inputs: dict[str, SeedInput] = {}
+        self.summary = JobSummary()
+        for doc in seeds:
+            try:
+                inp = seed_input(doc)
+            except BiorelError as e:
+                self.diagnostics.add(e, "seed skipped")
+                self.summary.seeds_skipped += 1
+                continue
+            self.seeds.append(doc)
+            self.inputs[doc.id] = inp
+        self._shots_pool = [(d.id, self._shot(d)) for d in self.seeds if len(self.inputs[d.id].abstract.split()) >= 50]
+
+    # -- manifest ----------------------------------------------------------
+    def fingerprint(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            **{k: v for k, v in self.backend.describe().items() if k in ("backend", "model", "base_url")},
+            "template": self.template.name,
+            "template_sha": self.template.sha256,
+            "max_tokens": c.max_tokens,
+            "top_p": c.top_p,
+            "threshold": c.threshold,
+            "numbering": c.numbering,
+            "base_seed": c.base_seed,
+            "quality": asdict(c.quality),
+        }
+
+    def _check_manifest(self) -> None:
+        path = self.out / MANIFEST
+        fp = self.fingerprint()
+        if path.exists():
+            try:
+                old = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as e:
+                raise error("E324", path=str(path), line=1, reason=str(e)) from None
+            prev = old.get("fingerprint", {})
+            diff = sorted(k for k in set(prev) | set(fp) if prev.get(k) != fp.get(k))
+            if diff and not self.force:
+                raise error("E322", path=str(self.out), diff=", ".join(f"{k}: {prev.get(k)!r} -> {fp.get(k)!r}" for k in diff))
+            runs = old.get("runs", [])
+        else:
+            runs = []
+        runs.append({"started": _now(), "n_per_seed": self.config.n_per_seed, "temperatures": list(self.config.temperatures), "seeds": self.seeds_source})
+        manifest = {"fingerprint": fp, "backend": self.backend.describe(), "runs": runs}
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+    # -- tasks -------------------------------------------------------------
+    def tasks(self) -> list[Task]:
+        out = []
+        for si, doc in enumerate(self.seeds):
+            for t in self.config.temperatures:
+                for i in range(self.config.n_per_seed):
+                    out.append(Task(job_key(doc.id, t, i), doc.id, si, i, t))
+        return out
+
+    def _numbered(self, task: Task) -> bool:
+        n = self.config.numbering
+        return n == "always" or (n == "alternate" and task.sample_index % 2 == 1)
+
+    def _shot(self, doc: Document) -> Shot:
+        inp = self.inputs[doc.id]
+        return Shot(inp.title, inp.keywords, inp.findings(doc, False), inp.abstract)
+
+    def prompt_for(self, task: Task) -> tuple[Prompt, str]:
+        doc = self.seeds[task.seed_index]
+        inp = self.inputs[doc.id]
+        findings = inp.findings(doc, self._numbered(task))
+        shots: list[Shot] = []
+        if self.template.n_shots:
+            pool = [s for sid, s in self._shots_pool if sid != doc.id]
+            if len(pool) < self.template.n_shots:
+                raise error("E312", name=self.template.name, need=self.template.n_shots, doc=doc.id, have=len(pool))
+            shots = random.Random(task.sample_seed).sample(pool, self.template.n_shots)
+        return self.template.render(inp.title, inp.keywords, findings, shots), findings
+
+    def params_for(self, task: Task) -> SamplingParams:
+        c = self.config
+        return SamplingParams(task.temperature, c.max_tokens, self.template.stop, c.top_p, (task.sample_seed + c.base_seed) % (2**31))
+
+    # -- one key -----------------------------------------------------------
+    def _generate(self, task: Task) -> tuple[Task, Prompt, str, SamplingParams, Completion | BackendError]:
+        prompt, findings = self.prompt_for(task)
+        params = self.params_for(task)
+        try:
+            return task, prompt, findings, params, self.backend.generate(prompt, params)
+        except BackendError as e:
+            return task, prompt, findings, params, e
+
+    def build_record(self, task: Task, prompt: Prompt, findings: str, params: SamplingParams, comp: Completion, near_dup: NearDupIndex) -> tuple[bool, dict[str, Any]]:
+        doc = self.seeds[task.seed_index]
+        inp = self.inputs[doc.id]
+        text = clean_completion(comp.text, self.template.stop)
+        # a reply cut at a stop string or paragraph break ended there, whatever
+        # the backend says about the rest of its output
+        whole = text == comp.text.strip()
+        finish = comp.finish_reason if whole else "stop"
+        reason = check_text(text, finish_reason=finish, prompt=prompt.as_text(), config=self.config.quality)
+        out_doc, result, dropped = annotate(doc, task.doc_id, inp.title, text, inp.targets, threshold=self.config.threshold)
+        if reason is None and result.score < self.config.threshold:
+            reason = "low_score"
+        dup_of = None
+        if reason is None:
+            hit = near_dup.query(text)
+            if hit is not None:
+                reason, dup_of = "near_duplicate", {"key": hit[0], "jaccard": round(hit[1], 4)}
+        meta: dict[str, Any] = {
+            "key": task.key,
+            "status": "accepted" if reason is None else "rejected",
+            "reason": reason,
+            **alignment_summary(result),
+            "seed_id": doc.id,
+            "sample_index": task.sample_index,
+            "temperature": task.temperature,
+            **self.backend.describe(),
+            "model_reported": comp.model,
+            "template": self.template.name,
+            "template_sha": self.template.sha256,
+            "sampling": params.to_dict(),
+            "prompt": prompt.text if prompt.kind == "completion" else prompt.chat_messages(),
+            "findings": findings,
+            "keywords": inp.keywords,
+            "title_source": inp.title_source,
+            "finish_reason": comp.finish_reason,
+            "prompt_tokens": comp.prompt_tokens,
+            "completion_tokens": comp.completion_tokens,
+            "attempts": comp.attempts,
+            "seconds": round(comp.seconds, 3),
+            "created": _now(),
+        }
+        if dropped:
+            meta["dropped_relations"] = dropped
+        if dup_of:
+            meta["near_duplicate_of"] = dup_of
+        if reason is not None or not whole:
+            meta["raw_completion"] = comp.text
+        out_doc.metadata = {"synth": meta}
+        if reason is None:
+            near_dup.add(task.key, text)
+        return reason is None, out_doc.to_dict()
+
+    # -- run ---------------------------------------------------------------
+    def _resume(self) -> tuple[set[str], NearDupIndex]:
+        done: set[str] = set()
+        near_dup = NearDupIndex(threshold=self.config.quality.near_dup_jaccard)
+        for name in (ACCEPTED, REJECTED):
+            path = self.out / name
+            before = len(self.diagnostics)
+            recs = recover_jsonl(path, self.diagnostics)
+            self.summary.truncated_partial_lines += len(self.diagnostics) - before
+            for lineno, rec in enumerate(recs, start=1):
+                key = record_key(rec, path, lineno)
+                done.add(key)
+                if name == ACCEPTED:
+                    doc = Document.from_dict(rec)
+                    abstract = next((p.text for p in doc.passages if p.type == "abstract"), "")
+                    near_dup.add(key, abstract)
+        recover_jsonl(self.out / ERRORS, self.diagnostics)
+        return done, near_dup
+
+    def run(self) -> JobSummary:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._check_manifest()
+        done, near_dup = self._resume()
+        tasks = self.tasks()
+        self.summary.total_keys = len(tasks)
+        todo = [t for t in tasks if t.key not in done]
+        self.summary.already_done = len(tasks) - len(todo)
+        if self.limit is not None:
+            todo = todo[: self.limit]
+        acc, rej, errs = _Appender(self.out / ACCEPTED), _Appender(self.out / REJECTED), _Appender(self.out / ERRORS)
+        t0 = time.perf_counter()
+        workers = max(1, int(getattr(self.backend, "max_concurrency", 1)))
+        try:
+            for task, prompt, findings, params, comp in _bounded_map(self._generate, todo, workers):
+                if isinstance(comp, BackendError):
+                    self.summary.backend_errors[comp.reason] += 1
+                    errs.write({"key": task.key, "reason": comp.reason, "message": comp.message, "created": _now()})
+                    self.diagnostics.problems.append(Problem("E325", SourceLocation(str(self.out / ERRORS)), error("E325", key=task.key, reason=comp.reason).message, "key left pending"))
+                else:
+                    ok, rec = self.build_record(task, prompt, findings, params, comp, near_dup)
+                    (acc if ok else rej).write(rec)
+                    self.summary.processed += 1
+                    if ok:
+                        self.summary.accepted += 1
+                    else:
+                        self.summary.rejected[rec["metadata"]["synth"]["reason"]] += 1
+                self.summary.seconds = time.perf_counter() - t0
+                if self.progress:
+                    self.progress(self.summary)
+        finally:
+            for a in (acc, rej, errs):
+                a.close()
+        self.summary.seconds = time.perf_counter() - t0
+        return self.summary
+
+
+def _bounded_map(fn: Callable[[Task], Any], items: Sequence[Task], workers: int) -> Iterator[Any]:
+    """``map`` with at most ``2 * workers`` items in flight, results in
+    completion order. One worker runs in the calling thread."""
+    if workers <= 1:
+        for it in items:
+            yield fn(it)
+        return
+    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
+        it = iter(items)
+        pending: set[cf.Future] = set()
+        for x in it:
+            pending.add(pool.submit(fn, x))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for f in finished:
+                yield f.result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.add(pool.submit(fn, nxt))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def read_seeds(path: str | Path, fmt: str | None = None, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> list[Document]:
+    """Seeds from any format :func:`biorel.io.read` knows (ABroad JSON, LOTUS
+    tables, native JSONL, BioC, PubTator, ...)."""
+    from .. import io
+
+    p = Path(path)
+    if not p.exists():
+        raise error("E171", path=str(p))
+    return list(io.read(p, fmt, lenient=lenient, diagnostics=diagnostics))
