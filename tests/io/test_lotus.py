@@ -179,10 +179,17 @@ def test_empty_ids_and_bad_utf8_are_located(tmp_path):
         lotus.loads(table([row("2", "10", "d1"), bad]))
     assert (e.value.code, e.value.where.line) == ("E142", 3) and "organism_wikidata" in e.value.message
     p = tmp_path / "t.tsv"
-    p.write_bytes(table([row("1", "10", "d1")]).encode() + b"Q2\t2\tbad \xff name\tQ10\to\tk\tr\td1\t1\n")
+    tail = "\t".join(row("3", "10", "d1")[:-1]) + "\n" + "\t".join(row("4", "10", "d1")) + "\n"
+    p.write_bytes(table([row("1", "10", "d1")]).encode() + b"Q2\t2\tbad \xff name\tQ10\to\tk\tr\td1\t1\n" + tail.encode())
     with pytest.raises(FormatError) as e:
         lotus.load(p)
     assert (e.value.code, e.value.where.file, e.value.where.line) == ("E020", str(p), 3)
+    assert e.value.where.offset == len(table([row("1", "10", "d1")]).encode()) + len(b"Q2\t2\tbad ")
+    diags = Diagnostics()
+    docs = lotus.load(p, lenient=True, diagnostics=diags)
+    assert [r.tail for r in docs[0].relations] == ["Q1", "Q4"]
+    # the line after the skipped one keeps its own line number
+    assert [(x.code, x.where.line) for x in diags] == [("E020", 3), ("E141", 4)]
 
 
 # ---- properties -----------------------------------------------------------------------

@@ -68,20 +68,28 @@ Row = dict[str, str]
 # ---- raw rows ------------------------------------------------------------------
 
 
-def _lines(source: Source, name: str) -> Iterator[str]:
-    """Decoded lines *with* their line endings (csv needs them); invalid UTF-8
-    raises E020 with file, line and byte offset."""
+def decoded_lines(
+    source: Source, *, keepends: bool = False, lenient: bool = False, diagnostics: Diagnostics | None = None
+) -> Iterator[tuple[SourceLocation, str]]:
+    """Yield ``(location, line)`` decoded as UTF-8 (a leading BOM dropped), with
+    the line ending kept (``keepends``, what :mod:`csv` needs) or removed.
+    Invalid UTF-8 raises E020 naming file, line and byte offset; in lenient mode
+    the line is reported to ``diagnostics`` and skipped."""
+    name = source_name(source)
     with open_binary(source) as fh:
         offset = 0
         for lineno, raw in enumerate(fh, start=1):
+            start, offset = offset, offset + len(raw)
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise error("E020", where=SourceLocation(name, lineno, offset=offset + e.start), byte=e.start, reason=e.reason) from None
-            offset += len(raw)
+                _report(error("E020", where=SourceLocation(name, lineno, offset=start + e.start), byte=e.start, reason=e.reason), lenient, diagnostics, "line skipped")
+                continue
             if lineno == 1 and line.startswith("\ufeff"):
                 line = line[1:]
-            yield line
+            if not keepends:
+                line = line[:-2] if line.endswith("\r\n") else line[:-1] if line.endswith("\n") else line
+            yield SourceLocation(name, lineno), line
 
 
 def sniff_delimiter(header: str) -> str:
@@ -90,36 +98,47 @@ def sniff_delimiter(header: str) -> str:
 
 
 class _Table:
-    """A streaming reader of one delimited table: header, then located rows."""
+    """A streaming reader of one delimited table: header, then rows located at
+    the (physical) line where each starts."""
 
-    def __init__(self, source: Source, delimiter: str | None):
+    def __init__(self, source: Source, delimiter: str | None, lenient: bool = False, diagnostics: Diagnostics | None = None):
         self.name = source_name(source)
-        self._lines = _lines(source, self.name)
+        self._lines = decoded_lines(source, keepends=True, lenient=lenient, diagnostics=diagnostics)
         first = next(self._lines, None)
         if first is None:
             raise error("E022", where=SourceLocation(self.name, 1), fmt="LOTUS table", reason="the file is empty (no header line)")
-        self.lineterminator = "\r\n" if first.endswith("\r\n") else "\n"
-        self.delimiter = delimiter or sniff_delimiter(first.rstrip("\r\n"))
+        header = first[1]
+        self.lineterminator = "\r\n" if header.endswith("\r\n") else "\n"
+        self.delimiter = delimiter or sniff_delimiter(header.rstrip("\r\n"))
         self._pending = [first]
+        self._start: int | None = None  # line of the first physical line of the record being read
         self._reader = csv.reader(self._feed(), delimiter=self.delimiter)
         self.columns: list[str] = next(self._reader)
-        self._last_line = self._reader.line_num
+        self.header_line = self._start
+        self._start = None
 
     def _feed(self) -> Iterator[str]:
-        while self._pending:
-            yield self._pending.pop()
-        yield from self._lines
+        while True:
+            if self._pending:
+                where, line = self._pending.pop()
+            else:
+                nxt = next(self._lines, None)
+                if nxt is None:
+                    return
+                where, line = nxt
+            if self._start is None:
+                self._start = where.line
+            yield line
 
     def rows(self) -> Iterator[tuple[SourceLocation, list[str]]]:
         while True:
-            start = self._last_line + 1
             try:
                 cells = next(self._reader)
             except StopIteration:
                 return
             except csv.Error as e:
-                raise error("E022", where=SourceLocation(self.name, start), fmt="LOTUS table", reason=str(e)) from None
-            self._last_line = self._reader.line_num
+                raise error("E022", where=SourceLocation(self.name, self._start), fmt="LOTUS table", reason=str(e)) from None
+            start, self._start = self._start, None
             if cells:  # csv yields [] for a blank line
                 yield SourceLocation(self.name, start), cells
 
@@ -151,10 +170,10 @@ def iter_located_rows(
     """Yield ``(location, row)`` for each data row. ``require`` names columns the
     header must have (E140). A row with the wrong number of cells raises E141;
     in lenient mode it is reported to ``diagnostics`` and skipped."""
-    table = _Table(source, delimiter)
+    table = _Table(source, delimiter, lenient, diagnostics)
     missing = [c for c in require if c not in table.columns]
     if missing:
-        raise error("E140", where=SourceLocation(table.name, 1), missing=", ".join(missing), expected=", ".join(require))
+        raise error("E140", where=SourceLocation(table.name, table.header_line), missing=", ".join(missing), expected=", ".join(require))
     n = len(table.columns)
     for where, cells in table.rows():
         if len(cells) != n:
@@ -298,8 +317,8 @@ class _Group:
 
 def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None, key: str | Sequence[str] = DEFAULT_KEY, delimiter: str | None = None) -> Iterator[RawDocument]:
     keys = (key,) if isinstance(key, str) else tuple(key)
-    table = _Table(source, delimiter)
-    _check_columns(table.columns, keys, SourceLocation(table.name, 1))
+    table = _Table(source, delimiter, lenient, diagnostics)
+    _check_columns(table.columns, keys, SourceLocation(table.name, table.header_line))
     n = len(table.columns)
     group: _Group | None = None
     seen: dict[str, tuple[int, int]] = {}  # key -> (first line, last line) of a finished reference

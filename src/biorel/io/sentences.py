@@ -61,7 +61,8 @@ from typing import Any, Iterable, Iterator, Sequence, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Entity, Mention, Passage, Relation
-from .base import Format, RawDocument, Source, iter_lines, json_like
+from .base import Format, RawDocument, Source, json_like
+from .lotus import decoded_lines
 
 #: BioBERT's masks (GAD/EU-ADR: GENE, DISEASE; ChemProt: CHEMICAL, GENE; DDI: DRUG)
 DEFAULT_MASKS = ("GENE", "DISEASE", "CHEMICAL", "DRUG")
@@ -96,6 +97,19 @@ def _instance(
     doc.relations.append(Relation("R1", label, "E1", "E2", directed=False, infons=infons))
     doc.metadata["negative_label"] = negative_label
     return doc
+
+
+def _numbered_lines(source: Source, lenient: bool, diagnostics: Diagnostics | None) -> Iterator[tuple[SourceLocation, str, int]]:
+    """Non-blank lines with their 0-based number among non-blank lines. Lines
+    skipped as undecodable (lenient mode) keep their number, so the ids of the
+    instances after a skipped line do not shift."""
+    k, last = 0, 0
+    for where, line in decoded_lines(source, lenient=lenient, diagnostics=diagnostics):
+        k += where.line - last - 1  # lines dropped by the decoder in between
+        last = where.line
+        if line.strip():
+            yield where, line, k
+            k += 1
 
 
 def _label_check(label: str, labels: Sequence[str] | None) -> str | None:
@@ -146,23 +160,20 @@ def _tsv_raw(
     labels: Sequence[str] | None = None,
 ) -> Iterator[RawDocument]:
     columns: tuple[str, ...] | None = None
-    n = 0
-    for where, line in iter_lines(source, fmt="sentence TSV"):
-        if not line.strip():
-            continue
+    header = 0
+    for where, line, k in _numbered_lines(source, lenient, diagnostics):
         cells = line.split("\t")
         if columns is None:
             columns = tuple(cells) if tuple(cells) in TSV_HEADERS else ("sentence", "label")
             if columns == tuple(cells):
+                header = 1
                 continue
         if len(cells) != len(columns):
-            n += 1
             _problem(error("E141", where=where, fmt="sentence TSV", found=len(cells), expected=len(columns), delimiter="TAB"), lenient, diagnostics)
             continue
         row = dict(zip(columns, cells))
-        n += 1  # instances are numbered by position, skipped ones included, so ids are stable
         try:
-            doc = _tsv_document(row, n - 1, columns, where, id_prefix, negative_label, masks, labels)
+            doc = _tsv_document(row, k - header, columns, where, id_prefix, negative_label, masks, labels)
         except BiorelError as err:
             _problem(err, lenient, diagnostics)
             continue
@@ -287,17 +298,13 @@ def _chemprot_raw(
     strip_markers: bool = False,
     labels: Sequence[str] | None = None,
 ) -> Iterator[RawDocument]:
-    n = 0
-    for where, line in iter_lines(source, fmt="ChemProt SciBERT"):
-        if not line.strip():
-            continue
-        n += 1  # instances are numbered by position, skipped ones included, so ids are stable
+    for where, line, k in _numbered_lines(source, lenient, diagnostics):
         try:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
                 raise error("E024", where=SourceLocation(where.file, where.line, offset=e.pos), reason=e.msg) from None
-            doc = _chemprot_document(obj, n - 1, where, id_prefix, strip_markers, labels)
+            doc = _chemprot_document(obj, k, where, id_prefix, strip_markers, labels)
         except BiorelError as err:
             _problem(err, lenient, diagnostics)
             continue
