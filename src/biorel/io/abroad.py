@@ -268,7 +268,9 @@ def _first_entry(entries: list[dict], eid: str) -> dict | None:
 
 
 def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[RawDocument]:
-    name, text = read_text(source)
+    name, text = read_text(source)  # invalid UTF-8: E020 with line, in lenient mode too (no document can be trusted)
+    if text.startswith("\ufeff"):
+        text = text[1:]
     for key, value, where in _items(name, text):
         raw = _Reader(key, where, lenient, diagnostics).document(value)
         if raw is not None:
