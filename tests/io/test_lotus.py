@@ -223,3 +223,13 @@ def test_any_grouped_table_round_trips_cell_for_cell(t):
     assert sum(len(d.relations) for d in docs) == len(rows)
     assert [r for d in docs for r in lotus.document_rows(d)] == rows
     assert lotus.dumps(docs) == text
+
+
+def test_only_the_lotus_sniff_claims_a_lotus_tsv(tmp_path):
+    from biorel.registry import registry
+
+    p = tmp_path / "occurrences.tsv"
+    p.write_text(table([row("1", "10", "d1")]), encoding="utf-8")
+    assert io.detect_format(p).name == "lotus"
+    tsv_formats = [f for _, f in registry.formats.items() if ".tsv" in f.extensions and f.sniff]
+    assert [f.name for f in tsv_formats if f.sniff(str(p))] == ["lotus"]
