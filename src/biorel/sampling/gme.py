@@ -58,6 +58,8 @@ from .table import ItemTable
 SELECTORS = ("dutopia", "sum")
 #: absolute slack on scores for floating-point error of the incremental path
 _EPS = 1e-7
+#: picked positions are masked until this many (or a quarter) accumulate, then the arrays are compacted
+_COMPACT_MIN = 256
 
 Progress = Callable[[int, int], None]
 
@@ -125,7 +127,11 @@ class GMESampler:
 
 def rankable(table: ItemTable, diagnostics: Diagnostics | None = None) -> tuple[np.ndarray, list[str]]:
     """Items with at least one relation in the variables (ascending), and the
-    ids of the others (reported to ``diagnostics`` as E224)."""
+    ids of the others (reported to ``diagnostics`` as E224). A variable with no
+    entity at all is an error (E223): its utopia point ``log 0`` is undefined."""
+    empty = [v for v, m in zip(table.variables, table.counts) if m.shape[1] == 0]
+    if empty:
+        raise error("E223", reason=f"variable(s) {', '.join(empty)} have no entity in the input (check the column names or entity types)")
     total = np.zeros(table.n_items, dtype=np.int64)
     for m in table.counts:
         total += np.diff(m.indptr)
@@ -214,7 +220,7 @@ class _Engine:
             if len(cols):
                 self._update_gains(v, cols, old, new)
         self.dead.append(pos)
-        if len(self.dead) >= max(256, len(self.alive) // 4):
+        if len(self.dead) >= max(_COMPACT_MIN, len(self.alive) // 4):
             self._compact()
 
     def _update_gains(self, v: int, cols: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:

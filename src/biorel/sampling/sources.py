@@ -18,7 +18,9 @@
   is reported (E230) and ignored. A variable that is no argument type is looked
   up in the relation's ``infons`` and then in the document ``metadata`` (named
   columns). A relation with no value for any variable is reported (E226) and
-  ignored; a document without usable relations cannot be ranked (E224).
+  ignored; a document without usable relations cannot be ranked (E224). The
+  stratum of a relation is ``stratify`` in its infons, then in its argument
+  entities' infons, then in the document metadata.
 """
 
 from __future__ import annotations
@@ -44,17 +46,17 @@ def is_table(path: str | os.PathLike) -> bool:
 
 
 # ---- tables ------------------------------------------------------------------
-def iter_table_rows(path: str | os.PathLike) -> Iterator[tuple[SourceLocation, dict[str, str]]]:
-    """``(location, row)`` for each data row of a delimited table."""
+def iter_table_rows(path: str | os.PathLike, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[tuple[SourceLocation, dict[str, str]]]:
+    """``(location, row)`` for each data row of a delimited table (``.gz`` ok)."""
     lotus = _lotus_module()
-    if lotus is not None and hasattr(lotus, "iter_rows"):
-        for lineno, row in enumerate(lotus.iter_rows(path), start=2):
-            if isinstance(row, tuple) and len(row) == 2 and isinstance(row[0], SourceLocation):
-                yield row
-            else:
-                yield SourceLocation(str(path), lineno), row
+    if lotus is None or not hasattr(lotus, "iter_located_rows"):
+        yield from _builtin_rows(path)
         return
-    yield from _builtin_rows(path)
+    if str(path).lower().endswith(".gz"):
+        with gzip.open(path, "rb") as fh:
+            yield from lotus.iter_located_rows(fh, lenient=lenient, diagnostics=diagnostics)
+    else:
+        yield from lotus.iter_located_rows(path, lenient=lenient, diagnostics=diagnostics)
 
 
 def _lotus_module():
@@ -112,7 +114,7 @@ def table_records(
     if lenient and diagnostics is None:
         diagnostics = Diagnostics()
     checked_header = False
-    for where, row in iter_table_rows(path):
+    for where, row in iter_table_rows(path, lenient=lenient, diagnostics=diagnostics):
         if not checked_header:
             item = item or _default_item(row, path)
             _check_columns(row, [item, *on] + ([stratify] if stratify else []), path)
@@ -178,7 +180,7 @@ def document_records(docs: Iterable[Document], on: Sequence[str], stratify: str 
                     diagnostics.add(error("E226", relation=r.id, doc=doc.id, variables=", ".join(on)), "relation ignored")
                 continue
             used += 1
-            yield Record(doc.id, values, _stratum_of(doc, r, stratify))
+            yield Record(doc.id, values, _stratum_of(doc, r, stratify, ents))
         if not used:
             yield Record(doc.id, {}, _stratum_of(doc, None, stratify))
 
@@ -220,11 +222,19 @@ def _report(diagnostics, arg, r, doc, reason) -> None:
         diagnostics.add(error("E230", arg=arg, relation=r.id, doc=doc.id, reason=reason), "argument ignored")
 
 
-def _stratum_of(doc: Document, r, stratify: str | None) -> str | None:
+def _stratum_of(doc: Document, r, stratify: str | None, ents=None) -> str | None:
+    """The stratum value of a relation: its infons, then its arguments' entity
+    infons (LOTUS keeps ``organism_taxonomy_02kingdom`` on the organism), then
+    the document metadata."""
     if stratify is None:
         return None
-    if r is not None and r.infons.get(stratify) not in (None, ""):
-        return str(r.infons[stratify])
+    if r is not None:
+        if r.infons.get(stratify) not in (None, ""):
+            return str(r.infons[stratify])
+        for arg in (r.head, r.tail):
+            e = (ents or {}).get(arg)
+            if e is not None and e.infons.get(stratify) not in (None, ""):
+                return str(e.infons[stratify])
     val = doc.metadata.get(stratify)
     return None if val in (None, "") else str(val)
 
