@@ -42,6 +42,15 @@ class Errors:
     E031 = "Checksum mismatch for {path}: expected sha256 {expected}, got {found}."
     E032 = "Could not fetch {url}: {reason}. Set BIOREL_DATA_MIRROR to a folder holding a copy ({hint})."
     E033 = "Dataset '{name}' file '{file}' not found in mirror {mirror} nor in cache {cache}."
+    # BioC XML and BioC JSON formats (E100-E119)
+    E100 = "BioC {what} is missing its {field}."
+    E101 = "BioC {what} has an invalid {field} {value!r}: {reason}."
+    E102 = "BioC relation '{id}' has {n} node(s); biorel relations are binary, so exactly 2 nodes are needed."
+    E103 = "BioC relation '{id}' names no arguments: give 2 nodes, infons entity1/entity2, or two infons keyed by mention types (BC5CDR: Chemical/Disease); its infon keys are {keys}."
+    E104 = "Cannot write document '{doc}' as BioC: {reason}."
+    E105 = "Malformed biorel infon '{key}': {reason}."
+    E106 = "Unexpected {what} in BioC {parent}: {reason}."
+    E107 = "Not a BioC {fmt} collection: {reason}."
     # PubTator, brat standoff and raw-text formats (E120-E139)
     E120 = "Not a PubTator line (expected 'PMID|t|text', a tab-separated annotation line or a blank line): {line!r}."
     E121 = "PubTator annotation line has {n} tab-separated columns; {expected}."

@@ -34,6 +34,8 @@ BUILTIN_FORMAT_MODULES = (
     "biorel.io.pubtator",
     "biorel.io.brat",
     "biorel.io.text",
+    "biorel.io.bioc.xml",
+    "biorel.io.bioc.json",
 )
 
 
