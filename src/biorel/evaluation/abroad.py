@@ -50,9 +50,12 @@ def normalise(name: str) -> str:
     return "".join(_ARTICLES.sub(" ", name.strip(" .").lower()).split())
 
 
-def parse_output(text: str, *, separator: str = SEPARATOR, word: str = TEMPLATE_WORD) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
-    """Rules 2-4: ``(pairs, skipped)``; pairs are normalised and unique, in order;
-    skipped items are ``(index, item, reason)``."""
+def parse_output(
+    text: str, *, separator: str = SEPARATOR, word: str = TEMPLATE_WORD, unique: bool = True
+) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
+    """Rules 2-4: ``(pairs, skipped)``; pairs are normalised and, with ``unique``,
+    deduplicated (first occurrence kept, in order); skipped items are
+    ``(index, item, reason)``."""
     pairs: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     skipped: list[tuple[int, str, str]] = []
@@ -63,7 +66,7 @@ def parse_output(text: str, *, separator: str = SEPARATOR, word: str = TEMPLATE_
             skipped.append((i, item, reason))
             continue
         pair = (normalise(parts[0]), normalise(parts[1]))
-        if pair not in seen:
+        if not unique or pair not in seen:
             seen.add(pair)
             pairs.append(pair)
     return pairs, skipped
@@ -103,7 +106,8 @@ class ABroadEvaluator(Evaluator):
             return []
         output = doc.metadata.get("output") if side == "predicted" else None
         text = output if isinstance(output, str) else verbalise(doc, separator=self.separator, word=self.word)
-        pairs, skipped = parse_output(text, separator=self.separator, word=self.word)
+        # duplicates are collapsed by the scorer (rule 4), which also counts them
+        pairs, skipped = parse_output(text, separator=self.separator, word=self.word, unique=False)
         nonempty = [s for s in skipped if s[1].strip()]
         for index, item, reason in nonempty:
             self.note(f"{side} output items that cannot be parsed (skipped, as the paper's parser does)")

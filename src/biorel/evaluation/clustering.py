@@ -63,6 +63,8 @@ def normalized_mutual_info(labels_true: Sequence[Any], labels_pred: Sequence[Any
     c = _contingency(labels_true, labels_pred)
     if c.shape[0] == c.shape[1] == 1 or c.shape[0] == c.shape[1] == 0:
         return 1.0
+    if c.shape[0] == c.shape[1] and ((c > 0).sum(axis=0) == 1).all() and ((c > 0).sum(axis=1) == 1).all():
+        return 1.0  # the same partition under other names (exact, not 1 - 2e-16)
     n = c.sum()
     pij = c / n
     pi, pj = pij.sum(axis=1, keepdims=True), pij.sum(axis=0, keepdims=True)
