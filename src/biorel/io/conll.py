@@ -64,8 +64,10 @@ class _Builder:
         return self.pos + (1 if self.doc.passages else 0)
 
     def add_token(self, token: str) -> int:
-        start = self.sentence_start()
-        offset = start + sum(len(t) + 1 for t in self.tokens)
+        if self.tokens:
+            offset = self.token_starts[-1] + len(self.tokens[-1]) + 1
+        else:
+            offset = self.sentence_start()
         self.tokens.append(token)
         self.token_starts.append(offset)
         return len(self.tokens) - 1
