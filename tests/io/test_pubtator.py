@@ -287,3 +287,14 @@ def test_property_documents_round_trip_through_pubtator(docs):
     assert pubtator.loads(text) == docs
     assert pubtator.dumps(pubtator.loads(text)) == text
     assert pubtator.loads(text.replace("\n", "\r\n")) == docs
+
+
+def test_empty_ids_column_round_trips():
+    text = "5|t|Some title.\n5\t0\t4\tSome\tThing\t\n\n"
+    (doc,) = pubtator.loads(text)
+    assert doc.mentions[0].concept_ids == () and doc.mentions[0].infons == {pubtator.IDS_FIELD: ""}
+    assert pubtator.dumps([doc]) == text
+    doc.mentions[0].components = ("a|b",)
+    doc.mentions[0].concept_ids = ("D1",)
+    with pytest.raises(BiorelError, match="components separator"):
+        pubtator.dumps([doc])

@@ -23,12 +23,14 @@ Reading rules (``biorel.PubTator.v1``, alias ``pubtator``):
   ``infons["pubtator.ids"]``. A 6th column that is empty gives no ids and
   ``infons["pubtator.ids"] = ""``; a 5-column line has no ids.
 * **Composite mentions.** A mention with several grounded ids is composite; the
-  7th column (BC5CDR), split at ``|``, becomes ``Mention.components``
-  (verbatim column in ``infons["pubtator.components"]`` when rejoining would
-  differ). The mention joins one entity per id.
+  7th column (BC5CDR), split at ``|``, becomes ``Mention.components`` (BC5CDR
+  gives it for most composites, e.g. ``hemorrhagic|cystitis`` for
+  ``hemorrhagic cystitis`` with ids ``D006470|D003556``). The mention joins one
+  entity per grounded id.
 * **Entities** are :meth:`Document.entities_from_mentions` (one per concept id).
-  When a relation names a composite mention's *whole* ids column (BioRED does
-  this for 5 of its ``|``-joined disease composites, e.g. ``D007859|D008569``),
+  When a relation names a composite mention's *whole* ids column (BioRED has
+  5 such relations, 1 in Test and 4 in Train, naming 3 ``|``-joined disease
+  composites such as ``D007859|D008569``),
   that column also becomes an entity, grounded in the mentions carrying it, with
   ``infons["pubtator.composite_of"]`` listing its ids.
 * **Relations.** ``PMID<TAB>type<TAB>id1<TAB>id2`` (BC5CDR ``CID``) or with a 5th
@@ -85,7 +87,6 @@ VARIANT_TYPES = frozenset(
 #: infon keys this module reads and writes
 IDS_FIELD = "pubtator.ids"
 IDS_SEPARATOR = "pubtator.ids_separator"
-COMPONENTS_FIELD = "pubtator.components"
 NOVEL = "novel"
 COMPOSITE_OF = "pubtator.composite_of"
 
@@ -120,7 +121,7 @@ def _mention_ids_infons(column: str, mention_type: str, atomic_types) -> tuple[t
     infons: dict = {}
     if len(ids) > 1 and sep != "|":
         infons[IDS_SEPARATOR] = sep
-    if sep.join(ids) != column:
+    if sep.join(ids) != column or column == "":
         infons[IDS_FIELD] = column
     return ids, infons
 
@@ -136,9 +137,8 @@ def ids_column(m: Mention, *, atomic_types: Iterable[str] = VARIANT_TYPES) -> st
 
 
 def _components_column(m: Mention) -> str | None:
-    verbatim = m.infons.get(COMPONENTS_FIELD)
-    if isinstance(verbatim, str) and tuple(verbatim.split("|")) == tuple(m.components):
-        return verbatim
+    if any("|" in c for c in m.components):
+        raise ValueError("'|' in a component")
     return "|".join(m.components) if m.components else None
 
 
@@ -302,8 +302,6 @@ class _Reader:
         components: tuple[str, ...] = ()
         if len(cols) == 7:
             components = tuple(cols[6].split("|"))
-            if "|".join(components) != cols[6]:  # pragma: no cover - split/join is exact
-                infons[COMPONENTS_FIELD] = cols[6]
         cur.doc.mentions.append(Mention(mid, ((int(start), int(end)),), text, mtype, ids, components, infons))
         cur.item_where[mid] = where
 
@@ -366,7 +364,10 @@ def document_lines(doc: Document, *, atomic_types: Iterable[str] = VARIANT_TYPES
         _check_field(doc, f"mention '{m.id}' type", m.type)
         cols = [doc.id, str(s), str(e), m.text, m.type]
         ids = ids_column(m, atomic_types=atomic_types)
-        comps = _components_column(m)
+        try:
+            comps = _components_column(m)
+        except ValueError:
+            raise error("E124", doc=doc.id, fmt=FMT, reason=f"a component of mention '{m.id}' contains '|', the components separator") from None
         if ids is None and comps is not None:
             raise error("E124", doc=doc.id, fmt=FMT, reason=f"mention '{m.id}' has components but no concept ids")
         for what, col in (("concept ids", ids), ("components", comps)):
