@@ -155,7 +155,7 @@ def _parse_options(items: Iterable[str] | None) -> dict[str, Any]:
 
 
 def _fail(e: BiorelError) -> None:
-    err.print(f"[red]error[/red] {e}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"error {e}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -187,7 +187,7 @@ def convert(
         _fail(e)
     _print_problems(res.diagnostics.problems)
     skipped = f", {len(res.diagnostics)} problem(s) skipped" if len(res.diagnostics) else ""
-    out.print(f"wrote {res.documents} documents to {dst}{skipped}", markup=False, highlight=False)
+    out.print(f"wrote {res.documents} documents to {dst}{skipped}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -203,9 +203,9 @@ def validate(
         _fail(e)
     _print_problems(report.problems)
     if report.ok:
-        out.print(f"{path}: {report.documents} documents, no problems", markup=False, highlight=False)
+        out.print(f"{path}: {report.documents} documents, no problems", markup=False, highlight=False, soft_wrap=True)
         return
-    out.print(f"{path}: {report.documents} documents read, {len(report.problems)} problem(s)", markup=False, highlight=False)
+    out.print(f"{path}: {report.documents} documents read, {len(report.problems)} problem(s)", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -257,7 +257,7 @@ def demo(outdir: Path = typer.Argument(Path("biorel-demo"), help="folder for the
         for fmt, name in targets:
             opts = {"sentences": "split", "tokenizer": "punct"} if fmt == "conll" else {}
             res = convert_file(src, outdir / name, to_format=fmt, writer_options=opts)
-            out.print(f"{src.name} -> {outdir / name} ({fmt}): {res.documents} documents", markup=False, highlight=False)
+            out.print(f"{src.name} -> {outdir / name} ({fmt}): {res.documents} documents", markup=False, highlight=False, soft_wrap=True)
         st = file_stats(src)
     except BiorelError as e:
         _fail(e)
