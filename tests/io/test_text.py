@@ -52,6 +52,10 @@ def test_lines_and_id_column(tmp_path):
     assert text.dumps(docs, id_column=True) == "p1\talpha beta\np2\tgamma\n"
     assert text.dumps(docs, lines=True) == "alpha beta\ngamma\n"
     assert text.loads(text.dumps(docs, id_column=True), id_column=True) == docs
+    # lines of the files of a folder are told apart by the file id
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "x.txt").write_text("one\ntwo\n", encoding="utf-8")
+    assert [d.id for d in text.load(tmp_path / "more", lines=True)] == ["x:1", "x:2"]
     bad = [Document("p3", [Passage(0, "two\nlines")])]
     with pytest.raises(BiorelError, match="E124"):
         text.dumps(bad, lines=True)

@@ -8,8 +8,10 @@ Reading rules:
 * **A file or stream**: one document, id ``doc_id`` if given, else the file
   stem (``<string>`` for a stream without a name).
 * ``lines=True``: one document per line of the file; ids are the 1-based line
-  numbers (``"1"``, ``"2"``, ...). ``id_column=True`` (implies ``lines``): each line
-  is ``id<TAB>text`` (split at the first tab; no tab is error E128).
+  numbers (``"1"``, ``"2"``, ...; ``"<doc_id>:<n>"`` when ``doc_id`` is given, and
+  ``"<file id>:<n>"`` for the files of a folder). ``id_column=True`` (implies
+  ``lines``): each line is ``id<TAB>text`` (split at the first tab; no tab is
+  error E128).
 * The text is kept exactly: a whole file is read byte-exact (``\\r`` kept); in
   line mode the line ending (LF or CRLF) is removed and nothing else.
 * Each document has one passage at offset 0 (type ``""``).
@@ -75,12 +77,12 @@ def _raw(
     if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
         root = Path(source)
         for path in folder_files(root, ".txt"):
-            yield from _raw(path, lenient=lenient, diagnostics=diagnostics, lines=lines, id_column=id_column, doc_id=None if lines or id_column else relative_id(root, path, ".txt"))
+            yield from _raw(path, lenient=lenient, diagnostics=diagnostics, lines=lines, id_column=id_column, doc_id=relative_id(root, path, ".txt"))
         return
     if isinstance(source, (str, os.PathLike)) and not Path(source).exists():
         raise error("E129", path=str(source), fmt=FMT, reason="no such file or folder")
     if lines or id_column:
-        yield from _raw_lines(source, lenient=lenient, diagnostics=diagnostics, id_column=id_column)
+        yield from _raw_lines(source, lenient=lenient, diagnostics=diagnostics, id_column=id_column, prefix=f"{doc_id}:" if doc_id is not None else "")
         return
     name = source_name(source)
     try:
@@ -91,7 +93,7 @@ def _raw(
     yield RawDocument(_doc(doc_id if doc_id is not None else PurePosixPath(name).stem, text), SourceLocation(name))
 
 
-def _raw_lines(source: Source, *, lenient: bool, diagnostics: Diagnostics | None, id_column: bool) -> Iterator[RawDocument]:
+def _raw_lines(source: Source, *, lenient: bool, diagnostics: Diagnostics | None, id_column: bool, prefix: str = "") -> Iterator[RawDocument]:
     from .pubtator import _decoded_lines  # same lenient-friendly line decoding
 
     for where, line, bad in _decoded_lines(source):
@@ -104,7 +106,7 @@ def _raw_lines(source: Source, *, lenient: bool, diagnostics: Diagnostics | None
                 continue
             doc_id, text = line.split("\t", 1)
         else:
-            doc_id, text = str(where.line), line
+            doc_id, text = f"{prefix}{where.line}", line
         yield RawDocument(_doc(doc_id, text), where)
 
 
