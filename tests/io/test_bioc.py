@@ -211,6 +211,23 @@ def test_collection_header_comes_from_the_first_document():
         assert mod.loads(mod.dumps([a, b, c])) == [a, b, c]
 
 
+@pytest.mark.parametrize("mod, marker", [(bxml, "<id>{}</id>"), (bjson, '{{"id":"{}","infons":{{"journal"')], ids=["xml", "json"])
+def test_writing_streams(mod, marker):
+    """Each document is written before the next one is asked for."""
+    docs = three_docs()
+    out = _io.StringIO()
+
+    def produce():
+        for i, d in enumerate(docs):
+            if i:
+                assert marker.format(docs[i - 1].id) in out.getvalue()
+                assert marker.format(d.id) not in out.getvalue()
+            yield d
+
+    assert mod.dump(produce(), out) == 3
+    assert mod.loads(out.getvalue()) == docs
+
+
 def test_empty_input_writes_an_empty_collection():
     assert bxml.loads(bxml.dumps([])) == []
     assert bjson.loads(bjson.dumps([])) == []
@@ -510,7 +527,7 @@ def _valid(doc: Document) -> bool:
     return bool(doc.text.strip())
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(docs=st.tuples(documents("a"), documents("b")).filter(lambda t: all(_valid(d) for d in t)))
 def test_roundtrip_property(docs):
     docs = list(docs)
