@@ -96,3 +96,9 @@ def test_paired_bootstrap_needs_the_same_gold():
     # documents in another order are aligned by id
     rev = evaluate(list(reversed(corpus([True, False]))), "concept", n_resamples=0)
     assert paired_bootstrap(a, rev, n_resamples=100).delta == 0.0
+
+
+def test_bootstrap_with_nothing_to_count():
+    empty = Document("e", [Passage(0, "t")])
+    r = evaluate([Example(empty, empty)], "ner", n_resamples=50)
+    assert r.types == [] and r.intervals["micro_f1"].low == r.intervals["micro_f1"].high == 0.0

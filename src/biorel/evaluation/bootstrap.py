@@ -54,7 +54,7 @@ def resample_weights(n_docs: int, n_resamples: int, seed: int | None = 0) -> Ite
 def resampled_totals(counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per-type totals ``(B, n_types, 3)`` of the resamples in ``weights``."""
     n, k, _ = counts.shape
-    return (weights @ counts.reshape(n, k * 3)).reshape(-1, k, 3)
+    return (weights @ counts.reshape(n, k * 3)).reshape(weights.shape[0], k, 3)
 
 
 def _metric_values(totals: np.ndarray, metric: str, types: list[str]) -> np.ndarray:
