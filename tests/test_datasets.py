@@ -18,7 +18,7 @@ from biorel.errors import BiorelError, Diagnostics
 from biorel.registry import registry
 from biorel.stats import corpus_stats
 
-REQUIRED = ["bc5cdr", "biored", "ncbi-disease", "bc2gm", "chemprot", "ddi", "gad", "euadr", "lotus-gme-example", "abroad-example"]
+REQUIRED = ["bc5cdr", "biored", "ncbi-disease", "bc2gm", "chemprot", "chemprot-pure", "ddi", "gad", "euadr", "lotus-gme-example", "abroad-example"]
 RAW_URL = re.compile(r"^https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+$")
 
 
@@ -356,6 +356,7 @@ def test_split_matches_published_counts(offline, name, variant, key, expected):
         "mentions": sum(len(d.mentions) for d in docs),
         "relations": sum(len(d.relations) for d in docs),
         "alternatives": sum(len(d.metadata.get("bc2_altgene", ())) for d in docs),
+        "sentences": sum(len(d.passages) for d in docs),  # only expected for sentence-passage formats
     }
     assert {k: got[k] for k in expected} == expected
 

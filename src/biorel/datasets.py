@@ -401,7 +401,7 @@ def register(spec: DatasetSpec, version: int = 1, *, aliases: tuple[str, ...] = 
 #: format names as registered by the biorel.io format modules
 PUBTATOR, BIOC_XML, BIOC_JSON, BRAT = "pubtator", "bioc-xml", "bioc-json", "brat"
 CONLL, BC2 = "conll", "bc2"
-GAD_TSV, CHEMPROT_SCIBERT = "sentence-tsv", "chemprot-scibert"
+GAD_TSV, CHEMPROT_SCIBERT, PURE_JSON = "sentence-tsv", "chemprot-scibert", "pure"
 LOTUS, ABROAD = "lotus", "abroad"
 
 _SHA256 = {
@@ -678,6 +678,25 @@ register(
             },
         },
         note="Not the BLURB 5-class setting.",
+    ),
+)
+
+# ChemProt, PURE span JSON of the end-to-end ChemProt repository (train.json not mirrored: >= 4 MiB).
+_PURE_REPO, _PURE_COMMIT = "XuguangAi/end-to-end-ChemProt", "a42a0a1637d489c257a4eb36ee30aa0817c7718a"
+register(
+    DatasetSpec(
+        name="chemprot-pure",
+        title="ChemProt (BioCreative VI), PURE span JSON: entities + CPR:3/4/5/6/9 relations, sentence-level",
+        source=f"github.com/{_PURE_REPO}@{_PURE_COMMIT} (chemprot_data/processed_data/json/)",
+        license="repository MIT (code); data upstream BioCreative VI ChemProt.",
+        files=_files(_PURE_REPO, _PURE_COMMIT, [(f"chemprot_pure_json/{s}.json", f"chemprot_data/processed_data/json/{s}.json") for s in ("dev", "test")]),
+        variants={
+            "pure": {
+                "dev": _split(Part("chemprot_pure_json/dev.json", PURE_JSON), documents=327, sentences=3360, mentions=8415, relations=1373),
+                "test": _split(Part("chemprot_pure_json/test.json", PURE_JSON), documents=800, sentences=8179, mentions=20759, relations=3424),
+            }
+        },
+        note="dev is the repository's re-split; test is the official test set minus cross-sentence relations (3,424 of 3,458).",
     ),
 )
 

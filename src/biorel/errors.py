@@ -91,6 +91,8 @@ class Errors:
     E169 = "Sentence splitter backend '{name}' is not available: {reason}."
     E170 = "Cannot convert {src} to {dst}: {reason}."
     E171 = "Input {path} does not exist."
+    E172 = "PURE span [{start}, {end}] of sentence {sent} is outside its tokens {lo}..{hi} (or end < start)."
+    E173 = "PURE relation {rel} of sentence {sent}: argument [{start}, {end}] is not an entity span of that sentence."
     # evaluation: scorers, protocols, bootstrap, clustering, reports (E200-E219)
     E200 = "Evaluator '{name}' does not support {what}: {reason}."
     E201 = "Invalid evaluation option {option}={value!r}: {reason}."

@@ -31,6 +31,7 @@ BUILTIN_FORMAT_MODULES = (
     "biorel.io.sentences",
     "biorel.io.conll",
     "biorel.io.bc2",
+    "biorel.io.pure",
     "biorel.io.pubtator",
     "biorel.io.brat",
     "biorel.io.text",
