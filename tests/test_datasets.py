@@ -299,6 +299,9 @@ def test_fetch_and_path_use_the_mirror(offline):
     assert paths["bc5cdr/CDR_TestSet.PubTator.txt"] == offline / "bc5cdr/CDR_TestSet.PubTator.txt"
     assert ds.dataset_path("bc5cdr") == offline / "bc5cdr"
     assert ds.dataset_path("bc2gm") == offline / "bc2gm"
+    ddi = ds.dataset_path("ddi")  # an archive: the folder it is extracted to, in the cache
+    assert ddi == ds.cache_dir() / "ddi2013" / "DDICorpus-2013(BRAT)"
+    assert (ddi / "DDICorpusBrat" / "Train" / "MedLine").is_dir()
 
 
 @pytest.mark.realdata

@@ -271,11 +271,14 @@ def fetch(name: str, *, cache: Path | None = None, mirror: Path | None | str = "
 
 
 def dataset_path(name: str, *, cache: Path | None = None, mirror: Path | None | str = "env") -> Path:
-    """The local folder holding dataset ``name``'s first file's top folder (fetching
-    the files first), e.g. ``<mirror>/bc5cdr`` or ``<cache>/bc5cdr``."""
+    """The local folder of dataset ``name`` (fetching the files first): the top folder
+    of its first file, e.g. ``<mirror>/bc5cdr`` or ``<cache>/bc5cdr``; for a dataset
+    that is an archive, the folder it was extracted to."""
     spec = get_dataset(name)
     paths = fetch(name, cache=cache, mirror=mirror)
     first = spec.files[0].path
+    if first.endswith(".zip"):
+        return extract_archive(paths[first], spec.files[0], cache=cache)
     local = paths[first]
     depth = len(Path(first).parts) - 1
     return local.parents[depth - 1] if depth >= 1 else local.parent
