@@ -50,7 +50,7 @@ def bc5cdr(mirror) -> list[Document]:
     "path,protocols",
     [
         (BC5CDR_TEST, [("ner", {}), ("ner", {"match": "overlap"}), ("ner", {"match": "type-agnostic"}), ("cid", {}), ("concept", {}), ("e2e", {})]),
-        (BIORED_TEST, [("ner", {}), ("ner", {"match": "overlap"}), ("ner", {"match": "type-agnostic"}), ("concept", {}), ("concept", {"typed": False}), ("e2e", {})]),
+        (BIORED_TEST, [("ner", {}), ("ner", {"match": "overlap"}), ("ner", {"match": "type-agnostic"}), ("concept", {}), ("concept", {"typed": False}), ("concept", {"novelty": True}), ("e2e", {})]),
         (NCBI_TEST, [("ner", {}), ("ner", {"match": "overlap"}), ("ner", {"match": "type-agnostic"})]),
     ],
 )

@@ -216,3 +216,12 @@ def test_sentence_multiclass_matches_sklearn():
     for avg, fig in (("micro", r.micro), ("macro", r.macro)):
         p, rc, f, _ = precision_recall_fscore_support(gold, pred, average=avg, zero_division=0)
         assert (fig.precision, fig.recall, fig.f1) == pytest.approx((p, rc, f))
+
+
+def test_concept_novelty_setting():
+    gold = rel_doc([("A", "B", "Assoc", {"infons": {"novel": "Novel"}}), ("C", "D", "Bind", {"infons": {"novel": "No"}})])
+    pred = rel_doc([("A", "B", "Assoc", {"infons": {"novel": "No"}}), ("C", "D", "Bind", {"infons": {"novel": "No"}})])
+    assert evaluate([Example(pred, gold)], "concept", n_resamples=0).micro.tp == 2
+    r = evaluate([Example(pred, gold)], "concept", novelty=True, n_resamples=0)
+    # the novelty label of A-B differs: FP of "Assoc|No", FN of "Assoc|Novel"
+    assert per_type(r) == {"Assoc|No": (0, 1, 0), "Assoc|Novel": (0, 0, 1), "Bind|No": (1, 0, 0)}

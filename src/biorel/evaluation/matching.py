@@ -29,6 +29,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
 Compatible = Callable[[Hashable, Hashable], bool]
+#: optional vectorised form of a compatibility test: ``(gold keys, pred keys) ->
+#: bool matrix``; must agree with the pairwise test
+Adjacency = Callable[[Sequence[Hashable], Sequence[Hashable]], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +72,23 @@ def dedupe(items: Iterable[Item]) -> list[Item]:
     return list(best.values())
 
 
-def _max_matching(gold: Sequence[Item], pred: Sequence[Item], edge: Callable[[Item, Item], bool]) -> list[tuple[int, int]]:
+def _max_matching(gold: Sequence[Item], pred: Sequence[Item], edge: Callable[[Item, Item], bool], adjacency: np.ndarray | None = None) -> list[tuple[int, int]]:
     if not gold or not pred:
         return []
-    rows, cols = [], []
-    for i, g in enumerate(gold):
-        for j, p in enumerate(pred):
-            if edge(g, p):
-                rows.append(i)
-                cols.append(j)
-    if not rows:
+    if adjacency is not None:
+        rows, cols = np.nonzero(adjacency)
+    else:
+        rows, cols = [], []
+        for i, g in enumerate(gold):
+            for j, p in enumerate(pred):
+                if edge(g, p):
+                    rows.append(i)
+                    cols.append(j)
+    if not len(rows):
         return []
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    if len(np.unique(rows)) == len(rows) and len(np.unique(cols)) == len(cols):
+        return [(int(i), int(j)) for i, j in zip(rows, cols)]  # the edges are already a matching
     graph = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(len(gold), len(pred)))
     match = maximum_bipartite_matching(graph, perm_type="column")
     return [(i, int(j)) for i, j in enumerate(match) if j >= 0]
@@ -99,21 +108,30 @@ def _equal_matching(gold: Sequence[Item], pred: Sequence[Item], key: Callable[[I
     return pairs
 
 
-def match(gold: Sequence[Item], pred: Sequence[Item], compatible: Compatible | None = None, *, typed: bool = True) -> list[tuple[int, int]]:
+def match(
+    gold: Sequence[Item], pred: Sequence[Item], compatible: Compatible | None = None, *, typed: bool = True, adjacency: Adjacency | None = None
+) -> list[tuple[int, int]]:
     """Maximum one-to-one matching; returns ``(gold index, pred index)`` pairs."""
     if compatible is None:
         return _equal_matching(gold, pred, (lambda it: (it.type, it.key)) if typed else (lambda it: it.key))
+    adj = None
+    if adjacency is not None and gold and pred:
+        adj = adjacency([g.key for g in gold], [p.key for p in pred])
+        if typed:
+            adj = adj & (np.array([g.type for g in gold], dtype=object)[:, None] == np.array([p.type for p in pred], dtype=object)[None, :])
     if typed:
-        return _max_matching(gold, pred, lambda g, p: g.type == p.type and compatible(g.key, p.key))
-    return _max_matching(gold, pred, lambda g, p: compatible(g.key, p.key))
+        return _max_matching(gold, pred, lambda g, p: g.type == p.type and compatible(g.key, p.key), adj)
+    return _max_matching(gold, pred, lambda g, p: compatible(g.key, p.key), adj)
 
 
-def score_items(doc: str, gold: Iterable[Item], pred: Iterable[Item], compatible: Compatible | None = None, *, confusion: bool = True) -> DocResult:
+def score_items(
+    doc: str, gold: Iterable[Item], pred: Iterable[Item], compatible: Compatible | None = None, *, confusion: bool = True, adjacency: Adjacency | None = None
+) -> DocResult:
     """Count TP/FP/FN per type for one document (see the module rules)."""
     gold_in, pred_in = list(gold), list(pred)
     gold, pred = dedupe(gold_in), dedupe(pred_in)
     res = DocResult(doc, gold_duplicates=len(gold_in) - len(gold), pred_duplicates=len(pred_in) - len(pred))
-    pairs = match(gold, pred, compatible)
+    pairs = match(gold, pred, compatible, adjacency=adjacency)
     g_hit = {i for i, _ in pairs}
     p_hit = {j for _, j in pairs}
     for i, _ in pairs:
@@ -129,7 +147,7 @@ def score_items(doc: str, gold: Iterable[Item], pred: Iterable[Item], compatible
         res.confusion.extend((gold[i].type, pred[j].type) for i, j in pairs)
         g_rest = [g for i, g in enumerate(gold) if i not in g_hit]
         p_rest = [p for j, p in enumerate(pred) if j not in p_hit]
-        cross = match(g_rest, p_rest, compatible, typed=False)
+        cross = match(g_rest, p_rest, compatible, typed=False, adjacency=adjacency)
         res.confusion.extend((g_rest[i].type, p_rest[j].type) for i, j in cross)
         g2 = {i for i, _ in cross}
         p2 = {j for _, j in cross}

@@ -23,7 +23,9 @@ other types are left out of both sides and counted in the report notes.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
+
+import numpy as np
 
 from ..errors import Diagnostics, error
 from ..types import Document, Example, Span
@@ -36,6 +38,21 @@ _MODE_ALIASES = {"exact": "strict", "partial": "overlap", "untyped": "type-agnos
 
 def spans_overlap(a: tuple[Span, ...], b: tuple[Span, ...]) -> bool:
     return any(s1 < e2 and s2 < e1 for s1, e1 in a for s2, e2 in b)
+
+
+def overlap_matrix(gold: Sequence[tuple[Span, ...]], pred: Sequence[tuple[Span, ...]]) -> np.ndarray:
+    """:func:`spans_overlap` for all pairs at once: bounding boxes in numpy, then
+    the exact test only for the few candidate pairs involving a multi-span mention."""
+    gs = np.array([min(s for s, _ in k) for k in gold])
+    ge = np.array([max(e for _, e in k) for k in gold])
+    ps = np.array([min(s for s, _ in k) for k in pred])
+    pe = np.array([max(e for _, e in k) for k in pred])
+    adj = (gs[:, None] < pe[None, :]) & (ps[None, :] < ge[:, None])
+    multi_g = np.array([len(k) > 1 for k in gold])
+    multi_p = np.array([len(k) > 1 for k in pred])
+    for i, j in zip(*np.nonzero(adj & (multi_g[:, None] | multi_p[None, :]))):
+        adj[i, j] = spans_overlap(gold[i], pred[j])
+    return adj
 
 
 @register
@@ -71,5 +88,6 @@ class NEREvaluator(Evaluator):
     def score_document(self, example: Example, diagnostics: Diagnostics | None) -> DocResult:
         gold = self._items(example.reference, "gold")
         pred = self._items(example.predicted, "predicted")
-        compatible = spans_overlap if self.match == "overlap" else None
-        return score_items(example.reference.id, gold, pred, compatible, confusion=self.match != "type-agnostic")
+        if self.match == "overlap":
+            return score_items(example.reference.id, gold, pred, spans_overlap, adjacency=overlap_matrix)
+        return score_items(example.reference.id, gold, pred, confusion=self.match != "type-agnostic")

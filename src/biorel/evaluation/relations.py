@@ -16,7 +16,10 @@ Protocols:
 
 ``biorel.RE.Concept.v1`` (``concept``)
     Entity-level relations compared as ``(document, head id, tail id, type)``;
-    entity ids are concept ids. Default undirected (BioRED).
+    entity ids are concept ids. Default undirected (BioRED). ``novelty=True``
+    also requires BioRED's novelty label (``infons["novel"]``) to match: the
+    type becomes ``<type>|<novel>`` (BioRED's third evaluation setting, after
+    "entity pair" = ``typed=False`` and "+ relation type" = the default).
 
 ``biorel.RE.CID.v1`` (``cid``)
     The official BioCreative V CDR relation evaluation: ``(PMID, chemical id,
@@ -116,6 +119,17 @@ class ConceptEvaluator(_RelationEvaluator):
     name = "biorel.RE.Concept.v1"
     aliases = ("concept", "re")
 
+    def __init__(self, *, novelty: bool = False, **kw: Any):
+        super().__init__(**kw)
+        self.novelty = bool(novelty)
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "novelty": self.novelty}
+
+    def _type(self, r: Relation) -> str:
+        base = super()._type(r)
+        return f"{base}|{r.infons.get('novel', '')}" if self.novelty else base
+
     def keys(self, doc: Document, r: Relation, diagnostics: Diagnostics | None) -> list[Any]:
         return [self._pair(r.head, r.tail)]
 
@@ -165,8 +179,12 @@ class MentionRelationEvaluator(_RelationEvaluator):
     aliases = ("mention",)
     relation_level = "mention"
 
+    def items(self, doc: Document, side: str, diagnostics: Diagnostics | None) -> list[Item]:
+        self._mentions = doc.mention_index()
+        return super().items(doc, side, diagnostics)
+
     def keys(self, doc: Document, r: Relation, diagnostics: Diagnostics | None) -> list[Any]:
-        index = doc.mention_index()
+        index = self._mentions
         args = []
         for ref in (r.head, r.tail):
             m = index.get(ref)
