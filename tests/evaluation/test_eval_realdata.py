@@ -186,3 +186,20 @@ def test_ner_perturbation(bc5cdr):
     # the tallies (i runs over 0..9808): i%4==3 -> 2452; i%10==0 -> 981, 3 of length 1;
     # i%10==5 and i%4!=3 -> 491 (every other one); exact = 9809 - 2452 - 978 - 491
     assert t == {"dropped": 2452, "shortened": 978, "retyped": 491, "exact": 5888, "false": 50}
+
+
+def test_facts_the_documented_rules_rest_on(mirror):
+    _need_pubtator()
+    # CID: no gold relation argument is -1 or a composite id (docs/evaluation.md)
+    n = 0
+    for split in ("Training", "Development", "Test"):
+        for d in io.read(mirror / f"bc5cdr/CDR_{split}Set.PubTator.txt", "pubtator"):
+            for r in d.relations:
+                n += 1
+                assert "|" not in r.head + r.tail and "-1" not in (r.head, r.tail)
+    assert n == 1038 + 1012 + 1066
+    # end to end: gold relations whose arguments have the same strings count once
+    for path, collapsed in ((BC5CDR_TEST, 1), (BIORED_TEST, 97)):
+        docs = io.load(mirror / path, "pubtator")
+        r = evaluate(pair_examples(docs, docs), "e2e", n_resamples=0)
+        assert f"gold items the protocol cannot tell apart, counted once: {collapsed}" in r.notes
