@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from biorel.errors import Diagnostics
 from biorel.evaluation import evaluate, outputs_to_documents, parse_output
@@ -118,6 +118,7 @@ def test_gold_duplicates_collapse_and_structured_predictions():
 names = st.text(alphabet="abcAB -.;", min_size=1, max_size=8)
 
 
+@settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(names, names), max_size=6))
 def test_gold_against_itself_is_perfect_or_empty(pairs):
     ents, rels = {}, []

@@ -93,6 +93,15 @@ def test_paired_bootstrap_needs_the_same_gold():
     with pytest.raises(BiorelError) as e:
         paired_bootstrap(a, evaluate(corpus([True, False]), "cid", n_resamples=0))
     assert e.value.code == "E203"
+    with pytest.raises(BiorelError) as e:  # same evaluator, other settings
+        paired_bootstrap(a, evaluate(corpus([True, False]), "concept", typed=False, n_resamples=0))
+    assert e.value.code == "E203"
+    # same documents, different gold: 2 gold relations in document 0
+    other = corpus([True, False])
+    other[0].reference.relations.append(Relation("g2", "CID", "C", "Z"))
+    with pytest.raises(BiorelError) as e:
+        paired_bootstrap(a, evaluate(other, "concept", n_resamples=0))
+    assert e.value.code == "E203" and "gold counts" in str(e.value)
     # documents in another order are aligned by id
     rev = evaluate(list(reversed(corpus([True, False]))), "concept", n_resamples=0)
     assert paired_bootstrap(a, rev, n_resamples=100).delta == 0.0

@@ -105,8 +105,8 @@ def _aligned(a: Report, b: Report) -> tuple[np.ndarray, np.ndarray, list[str]]:
         b_rows = [order[d] for d in a.doc_ids]
     else:
         b_rows = list(range(len(b.doc_ids)))
-    if a.evaluator != b.evaluator or a.settings.get("protocol") != b.settings.get("protocol"):
-        raise error("E203", reason=f"they come from different evaluators ({a.evaluator} vs {b.evaluator})")
+    if a.evaluator != b.evaluator or a.settings != b.settings:
+        raise error("E203", reason=f"they come from different protocols ({a.evaluator} {a.settings} vs {b.evaluator} {b.settings})")
     types = sorted(set(a.types) | set(b.types))
 
     def spread(r: Report, rows: list[int]) -> np.ndarray:
