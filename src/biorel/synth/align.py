@@ -168,19 +168,24 @@ def _suffix_values(a: str, b: str) -> list[str] | None:
     return None
 
 
-def _is_suffix(tok: Token) -> bool:
+def _is_suffix(tok: Token, text: str) -> bool:
+    """A series member: one capital letter, a capital roman numeral, or a number
+    (as written in the text: "and a new compound" is not a member)."""
     r = tok.raw
-    return (len(r) == 1 and r.isalpha()) or r in _ROMAN or (r.isdigit() and len(r) <= 3)
+    written = text[tok.start : tok.end]
+    if r.isdigit():
+        return len(r) <= 3
+    return ((len(r) == 1 and r.isalpha()) or r in _ROMAN) and written.isupper()
 
 
-def parse_series(toks: list[Token], i: int) -> tuple[list[str], int] | None:
+def parse_series(toks: list[Token], i: int, text: str) -> tuple[list[str], int] | None:
     """Parse a series of suffixes starting at token ``i`` (just after the stem):
     "G-J", "G to J", "A and B", "A, B, and C". Returns the suffixes (lower
     case) and the index of the last token used."""
-    if i >= len(toks) or not _is_suffix(toks[i]):
+    if i >= len(toks) or not _is_suffix(toks[i], text):
         return None
     first = toks[i]
-    if i + 2 < len(toks) and toks[i + 1].raw in ("-", "to") and _is_suffix(toks[i + 2]):
+    if i + 2 < len(toks) and toks[i + 1].raw in ("-", "to") and _is_suffix(toks[i + 2], text):
         vals = _suffix_values(first.raw, toks[i + 2].raw)
         if vals:
             return vals, i + 2
@@ -194,13 +199,13 @@ def parse_series(toks: list[Token], i: int) -> tuple[list[str], int] | None:
         if k < len(toks) and toks[k].raw in ("and", "&"):
             k += 1
             conj = True
-        if k == j + 1 or k >= len(toks) or not _is_suffix(toks[k]):
+        if k == j + 1 or k >= len(toks) or not _is_suffix(toks[k], text):
             break
         vals.append(toks[k].raw)
         j = k
         if conj:
             break
-    if len(vals) < 2 or not _same_kind(vals):
+    if len(vals) < 2 or len(set(vals)) != len(vals) or not _same_kind(vals):
         return None
     return vals, j
 
@@ -229,7 +234,7 @@ def _series(text: str, toks: list[Token], targets: list[tuple[str, str]]) -> lis
                 continue
             # parse on the full stream (hyphens matter for ranges)
             full_i = toks.index(ctoks[i + n - 1]) + 1
-            parsed = parse_series(toks, full_i)
+            parsed = parse_series(toks, full_i, text)
             if not parsed:
                 continue
             vals, last = parsed

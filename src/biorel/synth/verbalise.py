@@ -12,7 +12,8 @@ Rules (deterministic; nothing depends on dict or set order):
 * Lists read "X", "X and Y", "X, Y and Z" (no serial comma).
 * A chemical *class* (entity type ``class`` or ``infons["type"] == "class"``)
   stands for ``infons["count"]`` compounds (default 1): "two Sesterterpenoids"
-  (capitalised at the start of a sentence); a count of 1 reads as the bare name.
+  (the count word is capitalised at the start of a sentence; names never are);
+  a count of 1 reads as the bare name.
 * Series compression: three or more names "Stem X" with the same stem whose
   suffixes form a contiguous run of capital letters, roman numerals or numbers
   become one item "Stems X-Y" (e.g. Eryloside G..J -> "Erylosides G-J"), placed
@@ -44,6 +45,7 @@ class Item:
     text: str  # as written mid-sentence
     count: int  # how many compounds it stands for
     members: tuple[str, ...]  # entity ids
+    counted: bool = False  # starts with a count word ("two Sesterterpenoids")
 
 
 def entity_name(ent: Entity, doc: Document) -> str:
@@ -146,14 +148,14 @@ def _items(tail_ids: list[str], ents: dict[str, Entity], doc: Document) -> list[
         if is_class(ent):
             n = class_count(ent)
             name = entity_name(ent, doc)
-            out.append(Item(f"{NUMBER_WORDS.get(n, str(n))} {name}" if n > 1 else name, n, (eid,)))
+            out.append(Item(f"{NUMBER_WORDS.get(n, str(n))} {name}" if n > 1 else name, n, (eid,), n > 1))
         elif eid in anchored:
             out.append(anchored[eid])
     return out
 
 
 def _capitalise(s: str) -> str:
-    return s[:1].upper() + s[1:] if s else s
+    return s[:1].upper() + s[1:]
 
 
 def verbalise(doc: Document, *, numbered: bool = False, relation_types: tuple[str, ...] | None = None) -> str:
@@ -200,10 +202,12 @@ def verbalise(doc: Document, *, numbered: bool = False, relation_types: tuple[st
         total = sum(it.count for it in items)
         if rtype == "produces":
             verb = "was" if total == 1 else "were"
-            sentences.append(f"{_capitalise(join_list(parts))} {verb} isolated from {join_list(head_names)}.")
+            listed = join_list(parts)
+            # a sentence-initial count word is capitalised; names never are
+            sentences.append(f"{_capitalise(listed) if items[0].counted else listed} {verb} isolated from {join_list(head_names)}.")
         else:
             phrase = rtype.replace("_", " ").lower()
-            sentences.append(f"{_capitalise(join_list(head_names))} {phrase} {join_list(parts)}.")
+            sentences.append(f"{join_list(head_names)} {phrase} {join_list(parts)}.")
     return " ".join(sentences)
 
 
