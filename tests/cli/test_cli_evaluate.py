@@ -111,3 +111,13 @@ def test_bc5cdr_across_formats(mirror, tmp_path):
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
     assert d["micro"] == {"tp": 1066, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0, "f1": 1.0}
+
+
+def test_lenient_reports_and_skips(files):
+    args = ["evaluate", str(files / "gold.jsonl"), str(files / "pred.jsonl"), "-p", "mention", "--bootstrap", "0"]
+    res = runner.invoke(app, args)  # entity-level relations cannot be scored at mention level
+    assert res.exit_code == 1 and "E210" in res.output
+    res = runner.invoke(app, [*args, "--lenient", "--json", "-"])
+    assert res.exit_code == 0
+    assert res.stderr.count("E210") == 5  # 3 gold + 2 predicted relations, each reported
+    assert json.loads(res.stdout)["micro"]["tp"] == 0

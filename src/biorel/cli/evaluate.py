@@ -106,14 +106,14 @@ def evaluate_files(
     for p in (gold, pred):
         if not Path(p).exists():
             raise error("E171", path=str(p))
-    diags = diagnostics if diagnostics is not None else (Diagnostics() if lenient else None)
-    gold_docs = io.load(gold, gold_format, lenient=lenient, diagnostics=diags)
+    diags = diagnostics if diagnostics is not None else Diagnostics()
+    gold_docs = io.load(gold, gold_format, lenient=lenient, diagnostics=diags)  # strict readers raise
     if outputs:
-        pred_docs: list[Document] = outputs_to_documents(load_outputs(pred), gold_docs)
+        pred_docs: list[Document] = outputs_to_documents(load_outputs(pred), gold_docs, source=str(pred))
     else:
         pred_docs = io.load(pred, pred_format, lenient=lenient, diagnostics=diags)
     examples = pair_examples(pred_docs, gold_docs)
-    return evaluator(examples, diagnostics=diags)
+    return evaluator(examples, diagnostics=diags, lenient=lenient)
 
 
 def report_table(report) -> Table:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import Diagnostics, error
+from ..errors import Diagnostics, SourceLocation, error
 from ..types import Document, Example
 from .base import Evaluator, register
 from .matching import DocResult, Item, score_items
@@ -109,15 +109,16 @@ class ABroadEvaluator(Evaluator):
         # duplicates are collapsed by the scorer (rule 4), which also counts them
         pairs, skipped = parse_output(text, separator=self.separator, word=self.word, unique=False)
         nonempty = [s for s in skipped if s[1].strip()]
+        where = SourceLocation(str(doc.metadata.get("source", f"<{side} document>")), path=f'$["{doc.id}"]')
         for index, item, reason in nonempty:
             self.note(f"{side} output items that cannot be parsed (skipped, as the paper's parser does)")
             if diagnostics is not None:
-                diagnostics.add(error("E206", doc=doc.id, index=index, item=item, reason=reason), "item skipped")
+                diagnostics.add(error("E206", where=where, doc=doc.id, index=index, item=item, reason=reason), "item skipped")
         if side == "predicted" and not pairs:
             reason = "it is empty" if not text.strip() else "no item has the form '<organism> produces <chemical>'"
             self.note("predicted outputs with no parsable pair (gold pairs count as FN)")
             if diagnostics is not None and text.strip():
-                diagnostics.add(error("E207", doc=doc.id, reason=reason), "output scored as empty")
+                diagnostics.add(error("E207", where=where, doc=doc.id, reason=reason), "output scored as empty")
         return pairs
 
     def score_document(self, example: Example, diagnostics: Diagnostics | None) -> DocResult:
@@ -126,12 +127,16 @@ class ABroadEvaluator(Evaluator):
         return score_items(example.reference.id, gold, pred, confusion=False)
 
 
-def outputs_to_documents(outputs: dict[str, str | None], gold: list[Document]) -> list[Document]:
-    """Predicted documents for raw outputs ``{doc id: text}``: ``None`` marks an
-    unparsable/failed generation; a gold document with no entry gets no output."""
+def outputs_to_documents(outputs: dict[str, str | None], gold: list[Document], *, source: str | None = None) -> list[Document]:
+    """Predicted documents for raw outputs ``{doc id: text}``. ``None`` (a failed
+    generation) and a gold document with no entry are marked unparsable: their
+    gold pairs count as false negatives. ``source`` (the outputs file) is kept in
+    ``metadata["source"]`` so problems name it."""
     out = []
     for g in gold:
         text = outputs.get(g.id)
         meta: dict[str, Any] = {"unparsable": True} if text is None else {"output": text}
+        if source is not None:
+            meta["source"] = source
         out.append(Document(id=g.id, metadata=meta))
     return out

@@ -46,6 +46,7 @@ class Evaluator:
         self.seed = seed
         self.level = level
         self._notes: Counter = Counter()
+        self._lenient = False
 
     # ---- to implement ---------------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -60,14 +61,18 @@ class Evaluator:
         """Count something the protocol excludes on purpose (shown in the report)."""
         self._notes[message] += n
 
-    @staticmethod
-    def problem(err: BiorelError, diagnostics: Diagnostics | None, action: str = "skipped") -> None:
-        """Raise ``err``, or report it to ``diagnostics`` when lenient."""
-        if diagnostics is None:
+    def problem(self, err: BiorelError, diagnostics: Diagnostics | None, action: str = "skipped") -> None:
+        """Raise ``err``, or, when lenient, report it to ``diagnostics`` and go on."""
+        if not self._lenient or diagnostics is None:
             raise err
         diagnostics.add(err, action)
 
-    def __call__(self, examples: Iterable[Example], *, diagnostics: Diagnostics | None = None) -> Report:
+    def __call__(self, examples: Iterable[Example], *, diagnostics: Diagnostics | None = None, lenient: bool | None = None) -> Report:
+        """Score ``examples``. Bad input (E202, E210) raises unless lenient; lenient
+        (the default when ``diagnostics`` is given) reports it there and skips the
+        item. Items a protocol skips by its own rules (ABroad's unparsable output
+        items) are always reported to ``diagnostics`` when one is given."""
+        self._lenient = diagnostics is not None if lenient is None else lenient
         self._notes = Counter()
         results = [self.score_document(ex, diagnostics) for ex in examples]
         for r in results:
@@ -152,6 +157,8 @@ def _option_names(cls: type) -> set[str]:
     return names
 
 
-def evaluate(examples: Iterable[Example], protocol: str = "ner", *, diagnostics: Diagnostics | None = None, **options: Any) -> Report:
+def evaluate(
+    examples: Iterable[Example], protocol: str = "ner", *, diagnostics: Diagnostics | None = None, lenient: bool | None = None, **options: Any
+) -> Report:
     """Score ``examples`` with the evaluator registered as ``protocol``."""
-    return make_evaluator(protocol, **options)(examples, diagnostics=diagnostics)
+    return make_evaluator(protocol, **options)(examples, diagnostics=diagnostics, lenient=lenient)
