@@ -114,6 +114,8 @@ class TrainingConfig(_Section):
     checkpoint_every: int = Field(0, ge=0)
     output_dir: str = "runs/model"
     progress: bool = True
+    #: torch CPU threads (0 = torch's default); 1 is often faster on a busy machine
+    threads: int = Field(0, ge=0)
     #: print a log line every N optimizer steps (0 = only per epoch)
     log_every: int = Field(50, ge=0)
 

@@ -192,6 +192,8 @@ class Trainer:
 
         tc = self.cfg.training
         out_dir = Path(tc.output_dir)
+        if tc.threads:
+            torch.set_num_threads(tc.threads)
         set_seed(tc.seed)
         train_docs, dev_docs = self.load_data()
 

@@ -1,0 +1,141 @@
+"""Unit tests of the model's parts: tagging schemes, windows, grouping, label maps."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from biorel.models.features import Featurizer, assign_owners, plan_windows
+from biorel.models.grouping import group_mentions, inherit_gold_ids, normalise
+from biorel.models.labels import LabelMaps, TokenOffsets, char_to_tokens, decode_tags, encode_tags
+from biorel.models.testing import make_tiny_tokenizer, toy_corpus
+from biorel.types import Document, Mention, Passage, Relation
+
+
+def _labels(scheme="BIO"):
+    return LabelMaps(["Chemical", "Disease"], scheme=scheme)
+
+
+@st.composite
+def token_spans(draw):
+    """Non-overlapping typed token spans over n tokens."""
+    n = draw(st.integers(1, 30))
+    cuts = sorted(draw(st.sets(st.integers(0, n), max_size=12)))
+    spans = []
+    for a, b in zip(cuts, cuts[1:]):
+        if draw(st.booleans()):
+            spans.append((a, b, draw(st.sampled_from(["Chemical", "Disease"]))))
+    return n, spans
+
+
+@pytest.mark.parametrize("scheme", ["BIO", "BILOU"])
+@settings(max_examples=60, deadline=None)
+@given(data=token_spans())
+def test_encode_decode_roundtrip(scheme, data):
+    n, spans = data
+    offsets = TokenOffsets((2 * i, 2 * i + 1) for i in range(n))  # token i covers chars [2i, 2i+1)
+    labels = _labels(scheme)
+    char_spans = [(2 * a, 2 * (b - 1) + 1, t) for a, b, t in spans]
+    tags = encode_tags(offsets, char_spans, labels)
+    assert decode_tags(tags, labels) == spans
+
+
+def test_decode_repairs_ill_formed_sequences():
+    labels = _labels()
+    t = labels.tag_index
+    tags = [t["I-Chemical"], t["I-Chemical"], t["I-Disease"], t["O"], t["B-Disease"], t["I-Disease"]]
+    assert decode_tags(tags, labels) == [(0, 2, "Chemical"), (2, 3, "Disease"), (4, 6, "Disease")]
+    # a passage break splits a span
+    assert decode_tags([t["B-Chemical"], t["I-Chemical"], t["I-Chemical"]], labels, breaks=[2]) == [(0, 2, "Chemical"), (2, 3, "Chemical")]
+
+
+def test_bilou_tags_and_unknown_types_and_overlaps():
+    labels = _labels("BILOU")
+    offsets = TokenOffsets([(0, 3), (4, 7), (8, 11), (12, 15)])
+    tags = encode_tags(offsets, [(0, 3, "Chemical"), (4, 15, "Disease"), (4, 7, "Chemical"), (0, 3, "Gene")], labels)
+    assert [labels.tags[i] for i in tags] == ["U-Chemical", "B-Disease", "I-Disease", "L-Disease"]
+
+
+def test_char_to_tokens():
+    offsets = TokenOffsets([(0, 3), (4, 7), (7, 8), (9, 12)])
+    assert char_to_tokens(offsets, 4, 8) == (1, 3)
+    assert char_to_tokens(offsets, 5, 6) == (1, 2)  # inside a token: that token
+    assert char_to_tokens(offsets, 3, 4) == (1, 1)  # only whitespace: empty
+
+
+@pytest.mark.parametrize("n,size,stride", [(0, 10, 2), (5, 10, 2), (10, 10, 2), (11, 10, 2), (100, 10, 3), (37, 8, 0)])
+def test_windows_cover_every_token_once_as_owner(n, size, stride):
+    wins = plan_windows(n, size, stride)
+    assert all(e - s <= size for s, e in wins)
+    covered = set()
+    for s, e in wins:
+        covered.update(range(s, e))
+    assert covered == set(range(n))
+    owners = assign_owners(n, wins)
+    for i, w in enumerate(owners):
+        s, e = wins[w]
+        assert s <= i < e
+    if len(wins) > 1:  # consecutive windows overlap by at least the stride
+        for (s1, e1), (s2, e2) in zip(wins, wins[1:]):
+            assert e1 - s2 >= stride
+
+
+def test_featurizer_offsets_are_document_level(tmp_path):
+    tok = make_tiny_tokenizer(tmp_path / "tok")
+    from transformers import AutoTokenizer
+
+    f = Featurizer(AutoTokenizer.from_pretrained(str(tok), local_files_only=True), max_length=12, stride=3)
+    doc = toy_corpus(1)[0]
+    feats = f(doc)
+    text = doc.text
+    assert feats.n_tokens > 10 and len(feats.windows) > 1
+    for (s, e) in feats.offsets:
+        assert text[s:e].strip() == text[s:e] and e > s
+    # the abstract's first token starts a new passage
+    a_off = doc.passages[1].offset
+    first_abstract = next(i for i, (s, _) in enumerate(feats.offsets) if s >= a_off)
+    assert feats.breaks == [first_abstract]
+    # owner positions point at the same token id inside the window input
+    for i, (w, pos) in enumerate(feats.owner):
+        s, e = feats.windows[w]
+        assert f.wrap(feats.input_ids[s:e])[pos] == feats.input_ids[i]
+
+
+def test_normalised_string_grouping():
+    assert normalise("Seizures") == normalise("seizure") == "seizure"
+    assert normalise("5-FU") == normalise("5 FU") == "5 fu"
+    assert normalise("Stress") == "stress"
+    ms = [
+        Mention("a", ((0, 8),), "Seizures", "Disease"),
+        Mention("b", ((10, 17),), "seizure", "Disease"),
+        Mention("c", ((20, 27),), "seizure", "Chemical"),
+        Mention("d", ((30, 40),), "cisplatin", "Chemical", ("D002945",)),
+        Mention("e", ((42, 46),), "CDDP", "Chemical", ("D002945",)),
+    ]
+    ents = {e.id: e for e in group_mentions(ms)}
+    assert ents["Disease:seizure"].mention_ids == ("a", "b")
+    assert ents["Chemical:seizure"].mention_ids == ("c",)
+    assert ents["D002945"].mention_ids == ("d", "e") and ents["D002945"].name is None
+
+
+def test_inherit_gold_ids():
+    gold = [Mention("g", ((0, 4),), "CDDP", "Chemical", ("D002945",)), Mention("h", ((5, 9),), "pain", "Disease", ("-1",))]
+    pred = [Mention("m0", ((0, 4),), "CDDP", "Chemical"), Mention("m1", ((5, 9),), "pain", "Disease"), Mention("m2", ((0, 4),), "CDDP", "Disease")]
+    assert inherit_gold_ids(pred, gold) == 1
+    assert pred[0].concept_ids == ("D002945",) and pred[1].concept_ids == () and pred[2].concept_ids == ()
+
+
+def test_label_maps_from_documents_and_roundtrip():
+    docs = toy_corpus(5)
+    lm = LabelMaps.from_documents(docs, scheme="BILOU")
+    assert lm.entity_types == ["Chemical", "Disease"]
+    assert lm.relation_types == ["CID"] and lm.directed == {"CID": True}
+    assert lm.pair_types == [("Chemical", "Disease")]
+    assert LabelMaps.from_dict(lm.to_dict()).to_dict() == lm.to_dict()
+    # undirected relations allow both argument orders
+    d = Document("u", [Passage(0, "a b")], [Mention("x", ((0, 1),), "a", "Gene", ("G",)), Mention("y", ((2, 3),), "b", "Chemical", ("C",))])
+    d.entities = d.entities_from_mentions()
+    d.relations = [Relation("r", "Bind", "G", "C")]
+    lm2 = LabelMaps.from_documents([d])
+    assert set(lm2.pair_types) == {("Gene", "Chemical"), ("Chemical", "Gene")} and lm2.directed == {"Bind": False}
