@@ -140,6 +140,18 @@ def test_builtin_scorer_on_gold_is_perfect():
     assert m["ner_f1"] == m["re_f1"] == m["e2e_re_f1"] == 1.0
 
 
+def test_registry_evaluators_as_scorers():
+    pytest.importorskip("biorel.evaluation")
+    docs = toy_corpus(3)
+    scorer, modes = make_scorer(["ner:e2e", "cid:gold"])
+    assert modes == ("e2e", "gold")
+    m = scorer({"e2e": docs, "gold": docs}, docs)
+    assert m["ner:e2e/primary"] == m["cid:gold/primary"] == 1.0 and "cid:gold/micro_f1" in m
+    with pytest.raises(BiorelError) as e:
+        make_scorer(["cid:nomode"])
+    assert e.value.code == "E402"
+
+
 def test_optimizer_state_roundtrip():
     p = torch.nn.Parameter(torch.randn(3, 2))
     opt = torch.optim.AdamW([p], lr=0.1)
