@@ -74,8 +74,9 @@ def test_extract_jsonl_and_scores(model_dir, corpus, tmp_path):
     assert not any(p.exists() for p in partial_paths(out))
 
 
-def test_extract_other_output_format_and_gold_mode(model_dir, corpus, tmp_path):
-    out = tmp_path / "out.pubtator"
+@pytest.mark.parametrize("name", ["out.pubtator", "out.bioc.xml"])
+def test_extract_other_output_format_and_gold_mode(model_dir, corpus, tmp_path, name):
+    out = tmp_path / name
     extract(corpus, model_dir, out, mode="gold", progress=False)
     docs = io.load(out)
     assert [len(d.mentions) for d in docs] == [len(d.mentions) for d in DOCS]

@@ -139,3 +139,26 @@ def test_label_maps_from_documents_and_roundtrip():
     d.relations = [Relation("r", "Bind", "G", "C")]
     lm2 = LabelMaps.from_documents([d])
     assert set(lm2.pair_types) == {("Gene", "Chemical"), ("Chemical", "Gene")} and lm2.directed == {"Bind": False}
+
+
+def test_pair_classifier_chunking_gives_the_same_logits():
+    import torch
+
+    from biorel.models.heads import PairClassifier
+
+    torch.manual_seed(0)
+    pc = PairClassifier(16, 3, n_types=2, type_dim=4, pair_dim=16, block_size=4, context=True, dropout=0.0)
+    tok, ents, types = torch.randn(50, 16), torch.randn(30, 16), torch.randint(0, 3, (30,))
+    pairs = torch.tensor([(i, j) for i in range(30) for j in range(30) if i != j])
+    assert torch.allclose(pc(tok, ents, types, pairs), pc(tok, ents, types, pairs, chunk=7), atol=1e-6)
+
+
+def test_threshold_loss_prefers_gold_above_threshold():
+    import torch
+
+    from biorel.models.heads import threshold_loss
+
+    labels = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    good = torch.tensor([[0.0, 5.0, -5.0], [0.0, -5.0, -5.0]])  # gold beats the threshold; negatives below
+    bad = torch.tensor([[0.0, -5.0, 5.0], [0.0, 5.0, -5.0]])
+    assert float(threshold_loss(good, labels)) < 0.1 < float(threshold_loss(bad, labels))

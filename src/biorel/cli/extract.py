@@ -30,8 +30,14 @@ def extract_cmd(
     lenient: bool = typer.Option(False, "--lenient", help="skip bad input records (reported) instead of stopping"),
     lines: bool = typer.Option(False, "--lines", help="raw text: one document per line"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
+    threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)"),
 ) -> None:
     from ..extract import extract
+
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
 
     opts = {"lines": True} if lines else None
     try:

@@ -55,8 +55,11 @@ class PairContext(nn.Module):
         self.key = nn.Linear(hidden, hidden)
         self.scale = 1.0 / math.sqrt(hidden)
 
-    def forward(self, tokens: torch.Tensor, ents: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
-        att = torch.softmax(self.query(ents) @ self.key(tokens).T * self.scale, dim=-1)  # [E, N]
+    def attention(self, tokens: torch.Tensor, ents: torch.Tensor) -> torch.Tensor:
+        """``[E, N]``: each entity's attention over the document's tokens."""
+        return torch.softmax(self.query(ents) @ self.key(tokens).T * self.scale, dim=-1)
+
+    def forward(self, tokens: torch.Tensor, att: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
         joint = att[pairs[:, 0]] * att[pairs[:, 1]]  # [P, N]
         joint = joint / (joint.sum(-1, keepdim=True) + 1e-12)
         return joint @ tokens  # [P, H]
@@ -75,11 +78,19 @@ class PairClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(pair_dim * block_size, n_relations + 1)
 
-    def forward(self, tokens: torch.Tensor, ents: torch.Tensor, ent_types: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, ents: torch.Tensor, ent_types: torch.Tensor, pairs: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+        """``[P, 1 + R]`` logits; pairs are processed ``chunk`` at a time so that
+        documents with many entities stay within memory."""
+        att = self.context.attention(tokens, ents) if self.context is not None else None
+        if len(pairs) <= chunk:
+            return self._logits(tokens, ents, ent_types, pairs, att)
+        return torch.cat([self._logits(tokens, ents, ent_types, pairs[i : i + chunk], att) for i in range(0, len(pairs), chunk)])
+
+    def _logits(self, tokens, ents, ent_types, pairs, att) -> torch.Tensor:
         h, t = ents[pairs[:, 0]], ents[pairs[:, 1]]
         hs, ts = [h], [t]
         if self.context is not None:
-            c = self.context(tokens, ents, pairs)
+            c = self.context(tokens, att, pairs)
             hs.append(c)
             ts.append(c)
         if self.types is not None:
