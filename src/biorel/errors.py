@@ -120,13 +120,11 @@ class Errors:
     E230 = "Argument '{arg}' of relation '{relation}' in document '{doc}' {reason}; the argument is ignored."
     # synthetic abstracts: LLM backends, templates, verbaliser, aligner, job, report (E300-E339)
     E300 = "LLM backend '{backend}' request failed after {attempts} attempt(s): {reason}."
-    E301 = "LLM backend '{backend}' sent a malformed reply: {reason}."
     E302 = "LLM backend '{backend}' is not available: {reason}."
     E303 = "Model '{model}' cannot be used: {reason}."
     E304 = "Environment variable {var} (the API key) is not set."
     E305 = "Invalid backend option {option}={value!r}: {reason}."
     E310 = "Prompt template {source} is invalid: {reason}."
-    E311 = "Prompt template '{name}' needs {what}, which seed document '{doc}' does not have."
     E312 = "Few-shot template '{name}' needs {need} seed abstract(s) other than '{doc}'; only {have} available."
     E315 = "Cannot verbalise document '{doc}': {reason}."
     E316 = "Entity '{entity}' of document '{doc}' has no name to look for in generated text."
