@@ -161,6 +161,17 @@ def test_job_config_change_is_refused_and_partial_line_is_truncated(tmp_path, se
     assert sorted(keys) == sorted(f"{d.id}|t=0.8|i={i}" for d in seeds for i in range(2))
 
 
+def test_unusable_seeds_are_skipped_and_reported(tmp_path, seeds):
+    from biorel.types import Document
+
+    bad = [seeds[0], seeds[0], Document("norel"), make_seed("notitle", title="", orgs=("Org",), chems=("Chem",))]
+    job = SynthJob(bad, tmp_path / "o", None, get_template("paper"))
+    assert [d.id for d in job.seeds] == ["S1", "notitle"] and job.summary.seeds_skipped == 2
+    assert [p.code for p in job.diagnostics] == ["E320", "E320"]
+    # a LOTUS-like seed without a title gets "Chemical constituents of ..."
+    assert job.inputs["notitle"].title == "Chemical constituents of Org" and job.inputs["notitle"].title_source == "organisms"
+
+
 def test_few_shot_uses_other_seeds_only(tmp_path):
     long = " ".join(["word"] * 60) + "."
     seeds = [make_seed(f"S{i}", abstract=f"Abstract {i} " + long) for i in range(4)]

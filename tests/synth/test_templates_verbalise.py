@@ -151,3 +151,18 @@ def test_key_phrases_and_keywords():
     doc = make_seed(abstract="Nothing here.")
     doc.metadata["keywords"] = ["alpha", "beta"]
     assert seed_input(doc).keywords == "alpha, beta."
+
+
+@pytest.mark.realdata
+def test_lotus_table_seeds(mirror):
+    """LOTUS rows carry no title or abstract: the title falls back to the
+    organisms and every reference still yields findings and a prompt."""
+    docs = list(io.read(mirror / "abroad_re_lotus" / "gme_sampler_example" / "test_data.csv", "lotus"))
+    assert len(docs) == 13
+    tpl = get_template("paper")
+    for d in docs:
+        inp = seed_input(d)
+        assert inp.title_source == "organisms" and inp.title.startswith("Chemical constituents of ")
+        findings = verbalise(d)
+        assert findings.endswith(".") and " isolated from " in findings
+        assert f"Main findings: {findings}\nAbstract:" in tpl.render(inp.title, inp.keywords, findings).text

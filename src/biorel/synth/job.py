@@ -227,6 +227,8 @@ class SynthJob:
         self.summary = JobSummary()
         for doc in seeds:
             try:
+                if doc.id in self.inputs:
+                    raise error("E320", doc=doc.id, reason="its id was already used by an earlier seed (job keys would collide)")
                 inp = seed_input(doc)
             except BiorelError as e:
                 self.diagnostics.add(e, "seed skipped")
