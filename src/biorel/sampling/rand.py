@@ -74,7 +74,7 @@ class RandomSampler:
         picked = np.zeros(k, dtype=np.int64)
         picks = np.empty(n, dtype=np.int64)
         for j in range(n):
-            s = next_stratum(picked, q)
+            s = next_stratum(picked, q, self.quota)
             picks[j] = drawn[s][picked[s]]
             picked[s] += 1
         return picks, {name: int(x) for name, x in zip(table.stratum_names, q)}

@@ -61,15 +61,33 @@ class VariableState:
             self._comp += (x - s) + self._F
         self._F = s
 
+    def gains(self, items: np.ndarray) -> np.ndarray:
+        """``G_d = sum_e f(c_e + a_de) - f(c_e)`` for each item ``d`` in ``items``:
+        the change of ``F`` if ``d`` were added (``f(x) = x log x``)."""
+        indptr = self.csr.indptr
+        lo, n = indptr[items], indptr[items + 1] - indptr[items]
+        total = int(n.sum())
+        offsets = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(total)
+        a = self.csr.data[offsets]
+        cur = self.c[self.csr.indices[offsets]]
+        gain = xlogx(cur + a) - xlogx(cur)
+        G = np.bincount(np.repeat(np.arange(len(items)), n), weights=gain, minlength=len(items))
+        return G.astype(np.float64, copy=False)  # bincount of nothing is int64
+
+    def entropy_if_added(self, i: int) -> float:
+        """Exact ``H(S + d)`` for one item ``d`` (original index)."""
+        cols, a = self.row(i)
+        T = self.T + int(a.sum())
+        if T == 0:
+            return 0.0
+        cur = self.c[cols]
+        G = float((xlogx(cur + a) - xlogx(cur)).sum())
+        return math.log(T) - (self.F + G) / T
+
     def entropies_if_added(self, items: np.ndarray) -> np.ndarray:
         """Exact ``H(S + d)`` for each item ``d`` in ``items`` (original indices),
         computed afresh from the item rows and the current counts."""
-        sub = self.csr[items]
-        a = sub.data
-        cur = self.c[sub.indices]
-        gain = xlogx(cur + a) - xlogx(cur)
-        rows = np.repeat(np.arange(len(items)), np.diff(sub.indptr))
-        G = np.bincount(rows, weights=gain, minlength=len(items))
+        G = self.gains(items)
         Tt = (self.T + self.t[items]).astype(np.float64)
         out = np.zeros(len(items), dtype=np.float64)
         ok = Tt > 0

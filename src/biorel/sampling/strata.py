@@ -10,10 +10,16 @@ Quotas (``n`` items over strata with ``a_s`` rankable items each):
 * ``proportional``: ``floor(n * a_s / N)`` plus one for the strata with the
   largest remainders (ties: stratum-name order).
 
-Turns: at every step the sampler picks from the stratum with the smallest
-``picked / quota`` among strata whose quota is not filled (ties: stratum-name
-order). With balanced quotas this is a round robin, so a sample cut at any
-step stays balanced.
+Turns: at every step the sampler picks from the open stratum (quota not yet
+filled) that comes first by
+
+* ``balanced``: fewest picks so far (a round robin in stratum-name order);
+* ``proportional``: smallest ``picked / quota``;
+
+ties going to the first stratum in name order. So every prefix of a sample is
+itself balanced (or proportional), and with balanced quotas the first ``n``
+picks of a stratified full ranking are exactly the stratified sample of size
+``n``.
 """
 
 from __future__ import annotations
@@ -69,12 +75,14 @@ def _proportional(available: np.ndarray, n: int) -> np.ndarray:
     return q
 
 
-def next_stratum(picked: np.ndarray, quota: np.ndarray) -> int:
+def next_stratum(picked: np.ndarray, quota: np.ndarray, rule: str = "balanced") -> int:
     """The stratum whose turn it is (see module doc); -1 when all are full."""
     open_ = np.flatnonzero(picked < quota)
     if len(open_) == 0:
         return -1
-    # compare picked/quota exactly with integer cross-multiplication
+    if rule == "balanced":
+        return int(open_[np.argmin(picked[open_])])
+    # proportional: compare picked/quota exactly by integer cross-multiplication
     best = int(open_[0])
     for s in open_[1:]:
         s = int(s)
