@@ -15,6 +15,7 @@ from . import train as _train  # noqa: F401,E402
 from . import extract as _extract  # noqa: F401,E402
 from . import evaluate as _evaluate  # noqa: F401,E402
 from . import synth as _synth  # noqa: F401,E402
+from . import sample as _sample  # noqa: F401,E402
 
 
 def main() -> None:  # console-script entry point
