@@ -178,3 +178,15 @@ def test_very_long_and_empty_documents(model_dir, tmp_path):
     assert [d.id for d in got] == ["long", "blank"] and got[1].mentions == []
     for m in got[0].mentions:
         assert got[0].text[m.start:m.end] == m.text
+
+
+def test_progress_bar_shows_documents_per_second(model_dir, corpus, tmp_path):
+    import io as _io
+
+    from rich.console import Console
+
+    buf = _io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=120)
+    stats = extract(corpus, model_dir, tmp_path / "p.jsonl", progress=True, console=console)
+    assert stats.written == len(DOCS) and stats.docs_per_second > 0
+    assert "docs/s" in buf.getvalue() and f"{len(DOCS)} docs" in buf.getvalue()

