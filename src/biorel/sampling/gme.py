@@ -58,7 +58,7 @@ SELECTORS = ("dutopia", "sum")
 #: absolute slack on scores for floating-point error of the incremental path
 _EPS = 1e-7
 #: tie checks with more candidates than this use the incremental gains (see _Engine._entropies)
-_EXACT_MAX = 64
+_EXACT_MAX = 0
 #: distance to a rounding boundary under which an entropy is recomputed from scratch
 _BOUNDARY = 1e-8
 #: picked positions are masked until this many (or a quarter) accumulate, then the arrays are compacted
@@ -101,11 +101,11 @@ class GMESampler:
         plan = _StrataPlan(table, cands, n, self.quota)
         picks, H = np.empty(n, dtype=np.int64), np.empty((n, len(table.variables)))
         for k in range(n):
-            pos, h = engine.choose(plan.turn())
+            pos = engine.choose(plan.turn())
             picks[k] = engine.alive[pos]
-            H[k] = h
             plan.took(pos, engine)
             engine.take(pos)
+            H[k] = [st.entropy() for st in engine.vars]  # H_S from the updated statistics
             if progress is not None:
                 progress(k + 1, n)
         return SampleResult(
@@ -265,6 +265,14 @@ class _Engine:
         rows; candidates sharing several changed entities are accumulated with
         ``bincount`` (or ``add.at`` for few entries)."""
         indptr, rows, run_ptr, run_b, run_len = self.cols[v]
+        G = self.G[v]
+        if len(cols) == 1:  # one changed entity: its rows are distinct, a plain fancy add is exact
+            j = int(cols[0])
+            lo, hi = int(run_ptr[j]), int(run_ptr[j + 1])
+            if hi > lo:
+                delta = _gain_change(float(old[0]), float(new[0]), run_b[lo:hi])
+                G[rows[indptr[j]:indptr[j + 1]]] += np.repeat(delta, run_len[lo:hi])
+            return
         starts, ends = indptr[cols], indptr[cols + 1]
         total = int((ends - starts).sum())
         if total == 0:
@@ -275,7 +283,6 @@ class _Engine:
         k = np.repeat(np.arange(len(cols)), nr)
         delta = _gain_change(old[k].astype(np.float64), new[k].astype(np.float64), run_b[runs])
         weights = np.repeat(delta, run_len[runs])
-        G = self.G[v]
         if total * 8 > len(G):
             G += np.bincount(r, weights=weights, minlength=len(G))
         else:
@@ -343,11 +350,12 @@ class _Engine:
     def _entropies(self, near: np.ndarray) -> np.ndarray:
         """``H_{S+d}`` of the positions ``near``, as exact as the selector needs.
 
-        Few candidates: recomputed from scratch. Many (long rankings have
-        thousands of near-ties): from the incremental gains, whose error is
-        below 1e-10 (the gains are recomputed at every compaction), and from
-        scratch only where a value lies within ``_BOUNDARY`` of a rounding
-        boundary, where that error could change the rounded value."""
+        From the incremental gains, whose error is far below ``_BOUNDARY``
+        (1e-8; the error grows by about 1e-16 relative per update and the gains
+        are recomputed from scratch at every compaction), and recomputed from
+        scratch where a value lies within ``_BOUNDARY`` of a rounding boundary,
+        where that error could change the rounded value. Full-precision mode
+        (``decimals=None``) always recomputes from scratch."""
         if self.decimals is None or len(near) <= _EXACT_MAX:
             return np.column_stack([st.entropies_if_added(self.alive[near]) for st in self.vars])
         H = self._approx_entropies(near)
@@ -358,8 +366,8 @@ class _Engine:
             H[idx] = np.column_stack([st.entropies_if_added(self.alive[near[idx]]) for st in self.vars])
         return H
 
-    def choose(self, stratum: int | None) -> tuple[int, np.ndarray]:
-        """The position of the next pick and its exact entropies ``H_{S+d}``."""
+    def choose(self, stratum: int | None) -> int:
+        """The position of the next pick."""
         s = self._approx_scores()
         if stratum is not None:
             s[self.strata != stratum] = np.inf
@@ -382,8 +390,7 @@ class _Engine:
             score = -score
         tied = np.flatnonzero(score == score.min())
         k = int(tied[np.argmin(self.alive[near[tied]])])  # ties: the lowest item id
-        exact = np.array([st.entropy_if_added(int(self.alive[near[k]])) for st in self.vars])
-        return int(near[k]), exact
+        return int(near[k])
 
 
 def _gain_change(o, w, b):

@@ -74,16 +74,6 @@ class VariableState:
         G = np.bincount(np.repeat(np.arange(len(items)), n), weights=gain, minlength=len(items))
         return G.astype(np.float64, copy=False)  # bincount of nothing is int64
 
-    def entropy_if_added(self, i: int) -> float:
-        """Exact ``H(S + d)`` for one item ``d`` (original index)."""
-        cols, a = self.row(i)
-        T = self.T + int(a.sum())
-        if T == 0:
-            return 0.0
-        cur = self.c[cols]
-        G = float((xlogx(cur + a) - xlogx(cur)).sum())
-        return math.log(T) - (self.F + G) / T
-
     def entropies_if_added(self, items: np.ndarray) -> np.ndarray:
         """Exact ``H(S + d)`` for each item ``d`` in ``items`` (original indices),
         computed afresh from the item rows and the current counts."""
