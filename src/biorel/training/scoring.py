@@ -17,7 +17,7 @@ returns ``{metric: value}``. :func:`make_scorer` builds one from the
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ..errors import error
 from ..types import Document, Example

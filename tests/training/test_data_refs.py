@@ -1,0 +1,44 @@
+"""Data references in configs: file paths and ``dataset:split?options``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from biorel import io
+from biorel.config import load_config
+from biorel.errors import BiorelError
+from biorel.models.testing import toy_corpus
+from biorel.training.data import _parse_ref, load_split
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.toml"))
+
+
+def test_parse_ref(tmp_path):
+    assert _parse_ref("bc2gm:train?variant=devel-split") == ("bc2gm", "train", {"variant": "devel-split"})
+    assert _parse_ref("gad:test?fold=3") == ("gad", "test", {"fold": 3})
+    assert _parse_ref("some/file.jsonl") is None
+    p = tmp_path / "a:b"
+    p.write_text("")
+    assert _parse_ref(str(p)) is None  # an existing path wins
+
+
+def test_load_split_from_a_file_with_provenance(tmp_path):
+    docs = toy_corpus(5)
+    io.write(docs, tmp_path / "t.jsonl")
+    got, prov = load_split(str(tmp_path / "t.jsonl"), limit=3)
+    assert [d.id for d in got] == [d.id for d in docs[:3]]
+    assert prov["documents"] == 3 and len(prov["sha256"]) == 64 and prov["path"].endswith("t.jsonl")
+    with pytest.raises(BiorelError) as e:
+        load_split(str(tmp_path / "missing.jsonl"))
+    assert e.value.code == "E408"
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_shipped_config_dev_splits_load(config, mirror, monkeypatch):
+    monkeypatch.setenv("BIOREL_DATA_MIRROR", str(mirror))
+    cfg = load_config(config)
+    docs, prov = load_split(cfg.data.dev, limit=50)
+    assert len(docs) == 50 and prov["dataset"] and any(d.mentions for d in docs)
