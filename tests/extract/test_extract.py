@@ -190,3 +190,14 @@ def test_progress_bar_shows_documents_per_second(model_dir, corpus, tmp_path):
     stats = extract(corpus, model_dir, tmp_path / "p.jsonl", progress=True, console=console)
     assert stats.written == len(DOCS) and stats.docs_per_second > 0
     assert "docs/s" in buf.getvalue() and f"{len(DOCS)} docs" in buf.getvalue()
+
+
+def test_cost_counts_encoder_tokens(model_dir):
+    from biorel.models import load_model
+
+    model = load_model(model_dir)
+    doc = DOCS[0]
+    f = model.featurizer(doc)
+    assert model.cost(doc) == f.n_tokens + model.featurizer.n_special  # one window
+    long = long_document(n_sentences=40)
+    assert model.cost(long) > model.featurizer(long).n_tokens  # overlapping windows cost more

@@ -109,7 +109,9 @@ class JointNERRE(BiorelModel):
         return self.net.parameters()
 
     def cost(self, doc: Document) -> int:
-        return max(1, len(doc.text) // 4)
+        """Encoder tokens this document costs (its windows, special tokens included)."""
+        f = self.featurizer(doc)
+        return max(1, sum(e - s + self.featurizer.n_special for s, e in f.windows))
 
     # ---- encoding --------------------------------------------------------------
     def encode(self, feats: Sequence[Features]) -> list[torch.Tensor]:
