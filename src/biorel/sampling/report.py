@@ -112,9 +112,12 @@ class DiversityReport:
         return out
 
 
-def diversity_report(table: ItemTable, result: SampleResult, *, seeds: int = MIN_SEEDS, first_seed: int = 0, n: int | None = None) -> DiversityReport:
+def diversity_report(table: ItemTable, result: SampleResult, *, seeds: int = MIN_SEEDS, first_seed: int = 0, n: int | None = None, trajectory: int | None = None) -> DiversityReport:
     """Compare the first ``n`` picks of ``result`` (all by default) with
-    ``seeds`` random samples of the same size."""
+    ``seeds`` random samples of the same size. The random samples are drawn
+    with ``trajectory`` picks (default: as many as ``result`` has, so a full
+    ranking is plotted against full random orders); their first ``n`` picks are
+    the random samples of size ``n`` that the measures compare."""
     if seeds < MIN_SEEDS:
         raise error("E220", option="seeds", value=seeds, reason=f"the report needs at least {MIN_SEEDS} random samples")
     n = len(result) if n is None else n
@@ -124,25 +127,27 @@ def diversity_report(table: ItemTable, result: SampleResult, *, seeds: int = MIN
     quota = result.config.get("quota", "balanced")
     counted = table.binarised() if binarised else table
     picks = np.asarray(result.indices[:n])
-    randoms = [RandomSampler(seed=s, binarised=binarised, selector=result.objective_name, quota=quota).sample(table, n) for s in range(first_seed, first_seed + seeds)]
+    steps = max(n, min(len(result) if trajectory is None else trajectory, len(result)))
+    orders = [RandomSampler(seed=s, binarised=binarised, selector=result.objective_name, quota=quota).sample(table, steps) for s in range(first_seed, first_seed + seeds)]
+    randoms = [r.indices[:n] for r in orders]
     variables = table.variables
     sample, mean, sd, everything, rank_freq = {}, {}, {}, {}, {}
     for v, var in enumerate(variables):
         sample[var] = diversity(counted.totals(v, picks))
-        runs = [diversity(counted.totals(v, r.indices)) for r in randoms]
+        runs = [diversity(counted.totals(v, r)) for r in randoms]
         mean[var] = {m: float(np.mean([r[m] for r in runs])) for m in MEASURES}
         sd[var] = {m: float(np.std([r[m] for r in runs], ddof=1)) for m in MEASURES}
         everything[var] = diversity(counted.totals(v))
         rank_freq[var] = {
             "sample": _shares(counted.totals(v, picks)),
-            "random": [_shares(counted.totals(v, r.indices)) for r in randoms],
+            "random": [_shares(counted.totals(v, r)) for r in randoms],
             "all items": _shares(counted.totals(v)),
         }
     strata = None
     if table.strata is not None:
         strata = {}
         for k, name in enumerate(table.stratum_names):
-            per_seed = [int(np.sum(table.strata[r.indices] == k)) for r in randoms]
+            per_seed = [int(np.sum(table.strata[r] == k)) for r in randoms]
             strata[name] = {
                 "sample": float(np.sum(table.strata[picks] == k)),
                 "random_mean": float(np.mean(per_seed)),
@@ -153,7 +158,7 @@ def diversity_report(table: ItemTable, result: SampleResult, *, seeds: int = MIN
     return DiversityReport(
         variables=variables, n=n, sampler=result.sampler, seeds=list(range(first_seed, first_seed + seeds)),
         sample=sample, random_mean=mean, random_sd=sd, everything=everything, n_items=table.n_items, strata=strata,
-        stop_step=stop, trajectory=result.entropies, random_trajectory=np.stack([r.entropies for r in randoms]),
+        stop_step=stop, trajectory=result.entropies, random_trajectory=np.stack([r.entropies for r in orders]),
         utopia=result.utopia, rank_freq=rank_freq,
     )
 
@@ -201,6 +206,8 @@ def _plot_trajectory(plt, rep: DiversityReport, path: Path) -> Path:
         ax.plot(rsteps, mu, color="tab:gray", label=f"random (mean ± sd, {len(rep.seeds)} seeds)")
         ax.plot(steps, rep.trajectory[:, v], color="tab:blue", label=_label(rep.sampler))
         ax.axhline(rep.utopia[v], color="tab:green", linestyle="--", linewidth=1, label="log|V| (utopia)")
+        if rep.n < len(steps):
+            ax.axvline(rep.n, color="tab:purple", linestyle="-", linewidth=0.8, alpha=0.6, label=f"report sample (n = {rep.n})")
         if rep.stop_step is not None and rep.stop_step < len(steps):
             ax.axvline(rep.stop_step, color="tab:red", linestyle=":", linewidth=1, label=f"stop step ({rep.stop_step})")
         ax.set_title(var)
