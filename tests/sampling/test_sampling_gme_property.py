@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from biorel.sampling import GMESampler, ItemTable, Record, gme, quotas
+from biorel.sampling import GMESampler, ItemTable, Record, engine, quotas
 from biorel.sampling.table import NO_STRATUM
 
 
@@ -123,12 +123,12 @@ def fast(records, variables, n=None, stratified=False, compact_min=1, exact_max=
     every pick; ``exact_max=0`` resolves near-ties from the incremental gains
     (recomputing only values near a rounding boundary)."""
     table = ItemTable.from_records(records, variables, stratify="s" if stratified else None)
-    saved = gme._COMPACT_MIN, gme._EXACT_MAX
-    gme._COMPACT_MIN, gme._EXACT_MAX = compact_min, exact_max
+    saved = engine._COMPACT_MIN, engine._EXACT_MAX
+    engine._COMPACT_MIN, engine._EXACT_MAX = compact_min, exact_max
     try:
         return GMESampler(**kw).sample(table, n)
     finally:
-        gme._COMPACT_MIN, gme._EXACT_MAX = saved
+        engine._COMPACT_MIN, engine._EXACT_MAX = saved
 
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
