@@ -85,7 +85,8 @@ def _child(task: str, args: list[str]) -> dict:
     elif task == "generate":
         n = io.write(synthetic_documents(int(args[1])), args[0], "jsonl")
     elif task == "convert":
-        n = convert_file(args[0], args[1], from_format=args[2], to_format=args[3]).documents
+        validate = len(args) < 5 or args[4] != "novalidate"
+        n = convert_file(args[0], args[1], from_format=args[2], to_format=args[3], reader_options={"validate": validate}).documents
     elif task == "load":
         n = len(io.load(args[0], args[1]))
     else:
@@ -108,7 +109,7 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def benchmark(sizes: list[int], workdir: Path, keep: bool = False) -> dict:
+def benchmark(sizes: list[int], workdir: Path, keep: bool = False, unvalidated: bool = False) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     import os
 
@@ -120,6 +121,10 @@ def benchmark(sizes: list[int], workdir: Path, keep: bool = False) -> dict:
         a = _run("convert", str(jsonl), str(xml), "jsonl", "bioc-xml")
         b = _run("convert", str(xml), str(pub), "bioc-xml", "pubtator")
         base = _run("load", str(jsonl), "jsonl")
+        extra = {}
+        if unvalidated:  # the same conversions without validation (and its duplicate-id registry)
+            extra["jsonl->bioc-xml unvalidated"] = _run("convert", str(jsonl), str(xml) + ".nv", "jsonl", "bioc-xml", "novalidate")
+            extra["bioc-xml->pubtator unvalidated"] = _run("convert", str(xml), str(pub) + ".nv", "bioc-xml", "pubtator", "novalidate")
         rows.append(
             {
                 "documents": n,
@@ -129,10 +134,11 @@ def benchmark(sizes: list[int], workdir: Path, keep: bool = False) -> dict:
                 "jsonl->bioc-xml": a,
                 "bioc-xml->pubtator": b,
                 "load(jsonl)": base,
+                **extra,
             }
         )
         if not keep:
-            for p in (jsonl, xml, pub):
+            for p in (jsonl, xml, pub, Path(str(xml) + ".nv"), Path(str(pub) + ".nv")):
                 p.unlink(missing_ok=True)
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return {
@@ -158,6 +164,11 @@ def markdown(result: dict) -> str:
             f"| {r['documents']:,} | {r['jsonl_mib']} | {r['bioc_xml_mib']} | {a['peak_mib']} MiB | {b['peak_mib']} MiB | "
             f"{base['peak_mib']} MiB | {a['seconds']} / {b['seconds']} / {base['seconds']} |"
         )
+    extra = [r for r in result["rows"] if "jsonl->bioc-xml unvalidated" in r]
+    if extra:
+        lines += ["", "| documents | unvalidated jsonl->bioc-xml | unvalidated bioc-xml->pubtator |", "|---:|---:|---:|"]
+        for r in extra:
+            lines.append(f"| {r['documents']:,} | {r['jsonl->bioc-xml unvalidated']['peak_mib']} MiB | {r['bioc-xml->pubtator unvalidated']['peak_mib']} MiB |")
     return "\n".join(lines)
 
 
@@ -171,8 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/biorel-bench"))
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument("--unvalidated", action="store_true", help="also convert with validation off (no duplicate-id registry)")
     args = ap.parse_args(argv)
-    result = benchmark(args.sizes, args.workdir, args.keep)
+    result = benchmark(args.sizes, args.workdir, args.keep, args.unvalidated)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     print(markdown(result))
