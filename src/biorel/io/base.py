@@ -128,18 +128,22 @@ def checked(
     """
     if lenient and diagnostics is None:
         diagnostics = Diagnostics()
-    seen: dict[str, SourceLocation] = {}
+    # Document id -> ordinal in this source: the duplicate-id check is the only
+    # state that grows with the corpus (one short string and one int a document).
+    seen: dict[str, int] = {}
+    ordinal = 0
     for raw in raws:
         doc = raw.doc
         if check_duplicates:
+            ordinal += 1
             first = seen.get(doc.id)
             if first is not None:
-                err = error("E016", where=raw.where, doc=doc.id, first=str(first))
+                err = error("E016", where=raw.where, doc=doc.id, first=f"document #{first} of this source")
                 if not lenient:
                     raise err
                 diagnostics.add(err, "document skipped")
                 continue
-            seen[doc.id] = raw.where
+            seen[doc.id] = ordinal
         violations = check_document(doc, where=raw.where, item_where=raw.item_where, require_text=require_text)
         if violations:
             if not lenient:
