@@ -118,6 +118,10 @@ def test_clean_completion():
     stop = ("\n\n", "Title:")
     assert clean_completion("\n\nAbstract: The study. More.\n\nNext paragraph", ()) == "The study. More."
     assert clean_completion(" The study.Title: x", stop) == "The study."
+    # markdown labels seen from Qwen2.5 in the offline benchmark
+    assert clean_completion("### Abstract:\n\nThe study. Two.", stop) == "The study. Two."
+    assert clean_completion("**Abstract:** The study.", stop) == "The study."
+    assert clean_completion("Abstracts of tests are kept.", stop) == "Abstracts of tests are kept."
 
 
 @pytest.mark.realdata

@@ -31,6 +31,8 @@ import numpy as np
 
 WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 FIELD_LABELS = ("Instructions:", "Title:", "Keywords:", "Main findings:", "Abstract:")
+#: a leading "Abstract:" label, also as a markdown heading or in bold ("### Abstract", "**Abstract:**")
+_LABEL = re.compile(r"^(?:#+[ \t]*)?(?:\*\*)?abstract(?:\*\*)?[ \t]*:?(?:\*\*)?[ \t]*(?:\n|$|(?<=:)|(?<=\*\*))", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?][)\]\"'”’]*$")
 
 REASONS = ("empty", "prompt_echo", "truncated", "too_short", "repetitive", "low_score", "near_duplicate")
@@ -51,11 +53,9 @@ def words(text: str) -> list[str]:
 
 def clean_completion(text: str, stop: tuple[str, ...] = ()) -> str:
     """The abstract in a completion: leading whitespace and a leading
-    "Abstract:" label removed, cut at the first stop string and at the first
+    "Abstract:" label (or markdown "### Abstract" heading) removed, cut at the first stop string and at the first
     blank line (one paragraph), trailing whitespace removed."""
-    t = text.lstrip()
-    if t.lower().startswith("abstract:"):
-        t = t[len("abstract:") :].lstrip()
+    t = _LABEL.sub("", text.lstrip(), count=1).lstrip()
     cut = len(t)
     for s in stop:
         i = t.find(s)
