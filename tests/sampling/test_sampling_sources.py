@@ -110,3 +110,25 @@ def test_corpus_file_route(tmp):
     io.write([cdr_doc()], path)
     t = load_table(path, on=["Chemical", "Disease"])
     assert list(t.items) == ["42"] and [t.n_entities(v) for v in (0, 1)] == [1, 1]
+
+
+def test_gzipped_table_reads_like_the_plain_one(tmp):
+    import gzip
+
+    rows = ["c1\tC1\to1\tO1\tFungi\tref2", "c2\tC2\to1\tO1\tFungi\tref2", "c1\tC1\to2\tO2\tMetazoa\tref1"]
+    plain = write(tmp, rows)
+    gz = tmp / "t.tsv.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    a = load_table(plain, on=["structure_wikidata", "organism_wikidata"])
+    b = load_table(gz, on=["structure_wikidata", "organism_wikidata"])
+    assert list(a.items) == list(b.items)
+    assert all((x != y).nnz == 0 for x, y in zip(a.counts, b.counts))
+
+
+def test_table_subset_keeps_the_header_and_the_selected_rows(tmp):
+    from biorel.sampling.sources import write_table_subset
+
+    p = write(tmp, ["c1\tC1\to1\tO1\tFungi\tref2", "c2\tC2\to1\tO1\tFungi\tref1", "c3\tC3\to1\tO1\tFungi\tref2"])
+    n = write_table_subset(p, tmp / "out.tsv", None, {"ref2"})
+    lines = (tmp / "out.tsv").read_text().splitlines()
+    assert n == 2 and lines[0] == HEADER.rstrip("\n") and [ln.split("\t")[0] for ln in lines[1:]] == ["c1", "c3"]

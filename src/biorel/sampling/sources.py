@@ -3,9 +3,8 @@
 * **Tables** (LOTUS exports: ``.tsv``/``.csv``, optionally ``.gz``): one row per
   relation; ``item`` names the item column (default ``reference_doi``), ``on``
   the variable columns, ``stratify`` an optional stratum column (e.g.
-  ``organism_taxonomy_02kingdom``). Rows come from ``biorel.io.lotus.iter_rows``
-  when that module is installed, else from a small built-in reader (tab
-  separated when the header has a tab, else comma separated). A row with an
+  ``organism_taxonomy_02kingdom``). Rows are read by
+  :func:`biorel.io.lotus.iter_located_rows` (any delimited table). A row with an
   empty item or variable value is an error (E222, with file and line); in
   lenient mode it is skipped and reported. (The reference implementation
   would count an empty value as an entity ``""``; biorel does not.)
@@ -25,15 +24,14 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
-import importlib
-import io as _io
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ..errors import Diagnostics, SourceLocation, error
+from ..io import lotus
 from ..types import Document
 from .table import ItemTable, Record
 
@@ -46,59 +44,27 @@ def is_table(path: str | os.PathLike) -> bool:
 
 
 # ---- tables ------------------------------------------------------------------
-def iter_table_rows(path: str | os.PathLike, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[tuple[SourceLocation, dict[str, str]]]:
-    """``(location, row)`` for each data row of a delimited table (``.gz`` ok)."""
-    lotus = _lotus_module()
-    if lotus is None or not hasattr(lotus, "iter_located_rows"):
-        yield from _builtin_rows(path)
-        return
+@contextmanager
+def _opened(path: str | os.PathLike):
+    """A path, or a binary stream for ``.gz`` files (the LOTUS reader takes both)."""
     if str(path).lower().endswith(".gz"):
         with gzip.open(path, "rb") as fh:
-            yield from lotus.iter_located_rows(fh, lenient=lenient, diagnostics=diagnostics)
+            yield fh
     else:
-        yield from lotus.iter_located_rows(path, lenient=lenient, diagnostics=diagnostics)
+        yield path
 
 
-def _lotus_module():
-    try:
-        return importlib.import_module("biorel.io.lotus")
-    except ImportError:
-        return None
+def table_columns(path: str | os.PathLike) -> list[str]:
+    with _opened(path) as src:
+        return lotus.read_header(src)[0]
 
 
-def _open_text(path: str | os.PathLike):
-    raw = gzip.open(path, "rb") if str(path).lower().endswith(".gz") else open(path, "rb")
-    return _io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-
-
-def _builtin_rows(path: str | os.PathLike) -> Iterator[tuple[SourceLocation, dict[str, str]]]:
-    name = str(path)
-    with _open_text(path) as fh:
-        try:
-            header_line = fh.readline()
-        except UnicodeDecodeError as e:
-            raise error("E020", where=SourceLocation(name, 1), byte=e.start, reason=e.reason) from None
-        if not header_line.strip():
-            raise error("E227", where=SourceLocation(name, 1), reason="the first line must be a header naming the columns")
-        delim = "\t" if "\t" in header_line else ","
-        header = next(csv.reader([header_line], delimiter=delim))
-        reader = csv.reader(fh, delimiter=delim)
-        lineno = 1
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as e:
-                raise error("E020", where=SourceLocation(name, reader.line_num + 1), byte=e.start, reason=e.reason) from None
-            except csv.Error as e:
-                raise error("E227", where=SourceLocation(name, reader.line_num + 1), reason=str(e)) from None
-            lineno = reader.line_num + 1
-            if not fields or (len(fields) == 1 and not fields[0].strip()):
-                continue
-            if len(fields) != len(header):
-                raise error("E227", where=SourceLocation(name, lineno), reason=f"{len(fields)} fields where the header has {len(header)}")
-            yield SourceLocation(name, lineno), dict(zip(header, fields))
+def iter_table_rows(path: str | os.PathLike, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[tuple[SourceLocation, dict[str, str]]]:
+    """``(location, row)`` for each data row of a delimited table (``.gz`` ok),
+    read by :func:`biorel.io.lotus.iter_located_rows` (delimiter sniffed,
+    ragged rows are E141 errors, or skipped and reported in lenient mode)."""
+    with _opened(path) as src:
+        yield from lotus.iter_located_rows(src, lenient=lenient, diagnostics=diagnostics)
 
 
 def table_records(
@@ -113,12 +79,10 @@ def table_records(
     """Records of a LOTUS-style table (see module doc)."""
     if lenient and diagnostics is None:
         diagnostics = Diagnostics()
-    checked_header = False
+    columns = table_columns(path)
+    item = item or _default_item(columns, path)
+    _check_columns(columns, [item, *on] + ([stratify] if stratify else []), path)
     for where, row in iter_table_rows(path, lenient=lenient, diagnostics=diagnostics):
-        if not checked_header:
-            item = item or _default_item(row, path)
-            _check_columns(row, [item, *on] + ([stratify] if stratify else []), path)
-            checked_header = True
         key = (row.get(item) or "").strip()
         missing = next((c for c in (item, *on) if not (row.get(c) or "").strip()), None)
         if missing is not None:
@@ -131,39 +95,30 @@ def table_records(
         yield Record(key, {v: row[v].strip() for v in on}, stratum)
 
 
-def _default_item(row: dict[str, Any], path) -> str:
+def _default_item(columns: Sequence[str], path) -> str:
     for c in DEFAULT_ITEM_COLUMNS:
-        if c in row:
+        if c in columns:
             return c
-    raise error("E221", column="(item column)", source=str(path), choices=", ".join(row))
+    raise error("E221", column=" or ".join(DEFAULT_ITEM_COLUMNS) + " (the item column; give --item)", source=str(path), choices=", ".join(columns))
 
 
-def _check_columns(row: dict[str, Any], needed: Sequence[str], path) -> None:
+def _check_columns(columns: Sequence[str], needed: Sequence[str], path) -> None:
     for c in needed:
-        if c not in row:
-            raise error("E221", column=c, source=str(path), choices=", ".join(row))
+        if c not in columns:
+            raise error("E221", column=c, source=str(path), choices=", ".join(columns))
 
 
 def write_table_subset(path: str | os.PathLike, out: str | os.PathLike, item: str | None, keep: set[str]) -> int:
     """Copy the rows of items in ``keep`` (file order) to a TSV (or CSV) file."""
     out = Path(out)
-    n = 0
+    columns = table_columns(path)
+    item = item or _default_item(columns, path)
+    rows = (row for _, row in iter_table_rows(path) if (row.get(item) or "").strip() in keep)
+    delim = "," if out.name.lower().endswith(".csv") else "\t"
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        delim = "," if out.name.lower().endswith(".csv") else "\t"
-        with open(out, "w", encoding="utf-8", newline="") as fh:
-            writer = None
-            for _, row in iter_table_rows(path):
-                if writer is None:
-                    item = item or _default_item(row, path)
-                    writer = csv.DictWriter(fh, fieldnames=list(row), delimiter=delim, lineterminator="\n")
-                    writer.writeheader()
-                if (row.get(item) or "").strip() in keep:
-                    writer.writerow(row)
-                    n += 1
+        return lotus.write_rows(rows, out, columns=columns, delimiter=delim)
     except OSError as e:
         raise error("E228", what="the sub-corpus", path=str(out), reason=e.strerror or str(e)) from None
-    return n
 
 
 # ---- biorel corpora ------------------------------------------------------------
