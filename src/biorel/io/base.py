@@ -75,26 +75,46 @@ class _TextAsBytes(io.RawIOBase):
         return len(data)
 
 
-def iter_lines(source: Source, *, fmt: str) -> Iterator[tuple[SourceLocation, str]]:
-    """Yield ``(location, line)`` with the line decoded as UTF-8 and its line
-    ending (LF or CRLF) removed. Invalid UTF-8 raises E020 naming file, line and
-    byte; a lone CR (old Mac line ending) is kept as text."""
+def iter_decoded_lines(source: Source, *, keepends: bool = False) -> Iterator[tuple[SourceLocation, str, FormatError | None]]:
+    """Yield ``(location, line, error)`` for every line of ``source``.
+
+    The line is decoded as UTF-8 (a leading BOM dropped) and its line ending
+    (LF or CRLF) removed unless ``keepends`` (what :mod:`csv` needs). A line that
+    is not valid UTF-8 comes back decoded with U+FFFD together with its E020
+    error naming file, line and byte offset, so that a reader can decide whether
+    to raise, skip the line, or skip the record that holds it. A lone CR (old Mac
+    line ending) is kept as text."""
     name = source_name(source)
     with open_binary(source) as fh:
-        byte_offset = 0
+        offset = 0
         for lineno, raw in enumerate(fh, start=1):
+            start, offset = offset, offset + len(raw)
+            err = None
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise error("E020", where=SourceLocation(name, lineno, offset=byte_offset + e.start), byte=e.start, reason=e.reason) from None
-            byte_offset += len(raw)
-            if line.endswith("\n"):
-                line = line[:-1]
-                if line.endswith("\r"):
-                    line = line[:-1]
+                err = error("E020", where=SourceLocation(name, lineno, offset=start + e.start), byte=e.start, reason=e.reason)
+                line = raw.decode("utf-8", "replace")
             if lineno == 1 and line.startswith("\ufeff"):
                 line = line[1:]
-            yield SourceLocation(name, lineno), line
+            if not keepends and line.endswith("\n"):
+                line = line[:-2] if line.endswith("\r\n") else line[:-1]
+            yield SourceLocation(name, lineno), line, err
+
+
+def iter_lines(
+    source: Source, *, fmt: str = "", keepends: bool = False, lenient: bool = False, diagnostics: Diagnostics | None = None
+) -> Iterator[tuple[SourceLocation, str]]:
+    """Yield ``(location, line)`` (see :func:`iter_decoded_lines`). Invalid UTF-8
+    raises E020; in lenient mode the line is reported to ``diagnostics`` and
+    skipped."""
+    for where, line, err in iter_decoded_lines(source, keepends=keepends):
+        if err is not None:
+            if not lenient:
+                raise err
+            (diagnostics if diagnostics is not None else Diagnostics()).add(err, "line skipped")
+            continue
+        yield where, line
 
 
 def read_text(source: Source) -> tuple[str, str]:

@@ -52,7 +52,7 @@ from typing import Any, Iterable, Iterator, Sequence, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Entity, Relation
-from .base import Format, RawDocument, Source, json_like, open_binary, source_name
+from .base import Format, RawDocument, Source, iter_lines, json_like, source_name
 
 ORGANISM_ID, ORGANISM_NAME = "organism_wikidata", "organism_name"
 CHEMICAL_ID, CHEMICAL_NAME = "structure_wikidata", "structure_nameTraditional"
@@ -68,30 +68,6 @@ Row = dict[str, str]
 # ---- raw rows ------------------------------------------------------------------
 
 
-def decoded_lines(
-    source: Source, *, keepends: bool = False, lenient: bool = False, diagnostics: Diagnostics | None = None
-) -> Iterator[tuple[SourceLocation, str]]:
-    """Yield ``(location, line)`` decoded as UTF-8 (a leading BOM dropped), with
-    the line ending kept (``keepends``, what :mod:`csv` needs) or removed.
-    Invalid UTF-8 raises E020 naming file, line and byte offset; in lenient mode
-    the line is reported to ``diagnostics`` and skipped."""
-    name = source_name(source)
-    with open_binary(source) as fh:
-        offset = 0
-        for lineno, raw in enumerate(fh, start=1):
-            start, offset = offset, offset + len(raw)
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                _report(error("E020", where=SourceLocation(name, lineno, offset=start + e.start), byte=e.start, reason=e.reason), lenient, diagnostics, "line skipped")
-                continue
-            if lineno == 1 and line.startswith("\ufeff"):
-                line = line[1:]
-            if not keepends:
-                line = line[:-2] if line.endswith("\r\n") else line[:-1] if line.endswith("\n") else line
-            yield SourceLocation(name, lineno), line
-
-
 def sniff_delimiter(header: str) -> str:
     """The delimiter that splits the header line into the most cells (TAB wins ties)."""
     return max(DELIMITERS, key=lambda d: header.count(d))
@@ -103,7 +79,7 @@ class _Table:
 
     def __init__(self, source: Source, delimiter: str | None, lenient: bool = False, diagnostics: Diagnostics | None = None):
         self.name = source_name(source)
-        self._lines = decoded_lines(source, keepends=True, lenient=lenient, diagnostics=diagnostics)
+        self._lines = iter_lines(source, keepends=True, lenient=lenient, diagnostics=diagnostics)
         first = next(self._lines, None)
         if first is None:
             raise error("E022", where=SourceLocation(self.name, 1), fmt="LOTUS table", reason="the file is empty (no header line)")

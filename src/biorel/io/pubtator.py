@@ -71,7 +71,7 @@ from typing import Iterable, Iterator, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Entity, Mention, Passage, Relation
-from .base import Format, RawDocument, Source, json_like, open_binary, source_name
+from .base import Format, RawDocument, Source, iter_decoded_lines, json_like
 
 FMT = "PubTator"
 
@@ -143,30 +143,6 @@ def _components_column(m: Mention) -> str | None:
 
 
 # ---- reading --------------------------------------------------------------
-
-
-def _decoded_lines(source: Source) -> Iterator[tuple[SourceLocation, str, BiorelError | None]]:
-    """Like :func:`biorel.io.base.iter_lines`, but an invalid UTF-8 line comes
-    back decoded with U+FFFD together with its E020 error, so that a lenient
-    reader can skip the document that holds it and go on."""
-    name = source_name(source)
-    with open_binary(source) as fh:
-        offset = 0
-        for lineno, raw in enumerate(fh, start=1):
-            err = None
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                err = error("E020", where=SourceLocation(name, lineno, offset=offset + e.start), byte=e.start, reason=e.reason)
-                line = raw.decode("utf-8", "replace")
-            offset += len(raw)
-            if line.endswith("\n"):
-                line = line[:-1]
-                if line.endswith("\r"):
-                    line = line[:-1]
-            if lineno == 1 and line.startswith("\ufeff"):
-                line = line[1:]
-            yield SourceLocation(name, lineno), line, err
 
 
 @dataclass
@@ -324,7 +300,7 @@ def _raw(
     atomic_id_types: Iterable[str] = VARIANT_TYPES,
 ) -> Iterator[RawDocument]:
     reader = _Reader(lenient, diagnostics, directed_types, atomic_id_types)
-    for where, line, bad in _decoded_lines(source):
+    for where, line, bad in iter_decoded_lines(source):
         yield from reader.feed(where, line, bad)
     yield from reader.close()
 

@@ -61,8 +61,7 @@ from typing import Any, Iterable, Iterator, Sequence, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Entity, Mention, Passage, Relation
-from .base import Format, RawDocument, Source, json_like
-from .lotus import decoded_lines
+from .base import Format, RawDocument, Source, iter_lines, json_like
 
 #: BioBERT's masks (GAD/EU-ADR: GENE, DISEASE; ChemProt: CHEMICAL, GENE; DDI: DRUG)
 DEFAULT_MASKS = ("GENE", "DISEASE", "CHEMICAL", "DRUG")
@@ -104,7 +103,7 @@ def _numbered_lines(source: Source, lenient: bool, diagnostics: Diagnostics | No
     skipped as undecodable (lenient mode) keep their number, so the ids of the
     instances after a skipped line do not shift."""
     k, last = 0, 0
-    for where, line in decoded_lines(source, lenient=lenient, diagnostics=diagnostics):
+    for where, line in iter_lines(source, lenient=lenient, diagnostics=diagnostics):
         k += where.line - last - 1  # lines dropped by the decoder in between
         last = where.line
         if line.strip():

@@ -35,7 +35,7 @@ from typing import Iterable, Iterator, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Passage
-from .base import Format, JsonLikeAPI, RawDocument, Source, json_like, read_text, source_name
+from .base import Format, JsonLikeAPI, RawDocument, Source, iter_decoded_lines, json_like, read_text, source_name
 
 FMT = "text"
 
@@ -94,9 +94,8 @@ def _raw(
 
 
 def _raw_lines(source: Source, *, lenient: bool, diagnostics: Diagnostics | None, id_column: bool, prefix: str = "") -> Iterator[RawDocument]:
-    from .pubtator import _decoded_lines  # same lenient-friendly line decoding
 
-    for where, line, bad in _decoded_lines(source):
+    for where, line, bad in iter_decoded_lines(source):
         if bad is not None:
             _skip_or_raise(bad, lenient, diagnostics, "line skipped")
             continue
