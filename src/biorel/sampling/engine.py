@@ -42,7 +42,7 @@ from .table import ItemTable
 
 #: absolute slack on scores for floating-point error of the incremental path
 _EPS = 1e-7
-#: tie checks with more candidates than this use the incremental gains (see Engine._entropies)
+#: tie checks with more candidates than this use the incremental gains (see Engine._rounded_entropies)
 _EXACT_MAX = 0
 #: distance to a rounding boundary under which an entropy is recomputed from scratch
 _BOUNDARY = 1e-10
@@ -202,38 +202,38 @@ class Engine:
         s[self.dead[: self.n_dead]] = np.inf
         return s
 
-    def _approx_entropies(self, near: np.ndarray) -> np.ndarray:
-        """``H_{S+d}`` of the positions ``near`` from the incremental gains and the
-        step's tables of ``log(T + t)`` and ``1 / (T + t)``."""
-        H = np.empty((len(near), len(self.vars)))
+    def _rounded_entropies(self, near: np.ndarray) -> list[np.ndarray]:
+        """Rounded ``H_{S+d}(V)`` (one array per variable) of the positions ``near``.
+
+        Computed from the incremental gains and the step's tables of
+        ``log(T + t)`` and ``1 / (T + t)``. Their error is far below
+        ``_BOUNDARY`` (1e-10): it grows by about 1e-16 relative per update, the
+        gains are recomputed from scratch at every compaction, and the largest
+        error measured over a full 30,000-item ranking was 2e-15. A value
+        within ``_BOUNDARY`` of a rounding boundary, where that error could
+        change the rounded value, is recomputed from scratch. Full-precision
+        mode (``decimals=None``) always recomputes from scratch."""
+        if self.decimals is None or len(near) <= _EXACT_MAX:
+            H = [st.entropies_if_added(self.alive[near]) for st in self.vars]
+            return H if self.decimals is None else [np.round(h, self.decimals) for h in H]
+        half = 0.5 * 10.0 ** (-self.decimals) - _BOUNDARY
+        out, risky = [], np.zeros(len(near), dtype=bool)
         for v, st in enumerate(self.vars):
             L, inv = self._tables[v]
-            t = self.t[v][near]
-            g = self.G[v][near]
-            g += st.F
-            g *= inv.take(t)
-            H[:, v] = L.take(t) - g
-        return H
-
-    def _entropies(self, near: np.ndarray) -> np.ndarray:
-        """``H_{S+d}`` of the positions ``near``, as exact as the selector needs.
-
-        From the incremental gains, whose error is far below ``_BOUNDARY``
-        (1e-10; the error grows by about 1e-16 relative per update, the gains
-        are recomputed from scratch at every compaction, and the largest error
-        measured over a full 30,000-item ranking was 2e-15), and recomputed
-        from scratch where a value lies within ``_BOUNDARY`` of a rounding
-        boundary, where that error could change the rounded value. Full-precision mode
-        (``decimals=None``) always recomputes from scratch."""
-        if self.decimals is None or len(near) <= _EXACT_MAX:
-            return np.column_stack([st.entropies_if_added(self.alive[near]) for st in self.vars])
-        H = self._approx_entropies(near)
-        # |H - round(H)| close to half a unit: H is close to a rounding boundary
-        risky = (np.abs(H - np.round(H, self.decimals)) > 0.5 * 10.0 ** (-self.decimals) - _BOUNDARY).any(axis=1)
+            t = self.t[v].take(near)
+            h = self.G[v].take(near)
+            h += st.F
+            h *= inv.take(t)
+            np.subtract(L.take(t), h, out=h)  # H_{S+d}(V)
+            r = np.round(h, self.decimals)
+            h -= r
+            risky |= np.abs(h, out=h) > half
+            out.append(r)
         if risky.any():
             idx = np.flatnonzero(risky)
-            H[idx] = np.column_stack([st.entropies_if_added(self.alive[near[idx]]) for st in self.vars])
-        return H
+            for v, st in enumerate(self.vars):
+                out[v][idx] = np.round(st.entropies_if_added(self.alive[near[idx]]), self.decimals)
+        return out
 
     def choose(self, stratum: int | None) -> int:
         """The position of the next pick."""
@@ -248,17 +248,14 @@ class Engine:
         near = np.flatnonzero(s <= bound)
         if len(near) == 1:  # nobody else is close enough for rounding to matter
             return int(near[0])
-        H = self._entropies(near)
-        Hr = np.round(H, self.decimals) if self.decimals is not None else H
+        Hr = self._rounded_entropies(near)
         score = np.zeros(len(near))
-        for v in range(len(self.vars)):
+        for v, h in enumerate(Hr):
             if self.selector == "dutopia":
-                d = self.utopia[v] - Hr[:, v]
-                score = score + d * d
+                d = self.utopia[v] - h
+                score += d * d
             else:
-                score = score + Hr[:, v]
-        if self.selector == "sum":
-            score = -score
+                score -= h
         tied = np.flatnonzero(score == score.min())
         k = int(tied[np.argmin(self.alive[near[tied]])])  # ties: the lowest item id
         return int(near[k])
