@@ -118,3 +118,18 @@ def test_reference_example_through_the_cli(mirror, tmp):
     assert [g[1] for g in got] == [w[0] for w in want]
     for g, w in zip(got, want):
         assert abs(float(g[2]) - float(w[1])) < 1e-4 and abs(float(g[3]) - float(w[2])) < 1e-4
+
+
+def test_progress_bar_reports_every_step(lotus):
+    from biorel.cli.sample import _progress, run_sample
+
+    seen = []
+    with _progress(True, 5) as update:
+        for k in range(1, 6):
+            update(k, 5)
+            seen.append(k)
+    assert seen == [1, 2, 3, 4, 5]
+    with _progress(None, 5) as update:  # short runs: no bar
+        assert update is None
+    run = run_sample(lotus, ["structure_wikidata", "organism_wikidata"], 3, progress=True)
+    assert len(run.result) == 3 and run.selected == 3
