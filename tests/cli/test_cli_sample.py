@@ -123,12 +123,12 @@ def test_reference_example_through_the_cli(mirror, tmp):
 def test_progress_bar_reports_every_step(lotus):
     from biorel.cli.sample import _progress, run_sample
 
-    seen = []
-    with _progress(True, 5) as update:
-        for k in range(1, 6):
-            update(k, 5)
-            seen.append(k)
-    assert seen == [1, 2, 3, 4, 5]
+    bar = _progress(True, 5)
+    with bar as update:
+        update(2, 5)
+        assert bar.bar.tasks[0].completed == 2
+        update(5, 5)
+    assert bar.bar.tasks[0].completed == 5 and bar.bar.tasks[0].total == 5
     with _progress(None, 5) as update:  # short runs: no bar
         assert update is None
     run = run_sample(lotus, ["structure_wikidata", "organism_wikidata"], 3, progress=True)
