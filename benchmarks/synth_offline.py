@@ -2,7 +2,7 @@
 release, K abstracts per seed with a packaged GGUF model in process.
 
     python benchmarks/synth_offline.py --out /tmp/synth-bench [--model qwen2.5-coder-0.5b]
-        [--template chat] [--n-per-seed 3] [--max-tokens 320] [--n-threads 2] [--limit N]
+        [--template chat-verbatim] [--n-per-seed 3] [--max-tokens 320] [--n-threads 2] [--limit N]
 
 Prints (and writes to OUT/benchmark.json) the acceptance rate, rejections by
 reason, mean score, abstracts/hour (wall clock of this run, model load
@@ -49,7 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--model", default="qwen2.5-coder-0.5b")
-    ap.add_argument("--template", default="chat")
+    ap.add_argument("--template", default="chat-verbatim")
     ap.add_argument("--n-per-seed", type=int, default=3)
     ap.add_argument("--temperatures", default="0.8")
     ap.add_argument("--max-tokens", type=int, default=320)

@@ -142,6 +142,8 @@ def test_registered_templates_render():
     chat = get_template("chat").render("T", "k.", "F.")
     assert chat.kind == "chat" and [r for r, _ in chat.messages] == ["system", "user"] and "Title: T" in chat.messages[1][1]
     assert get_template("few-shot").n_shots == 2
+    verbatim = get_template("chat-verbatim").render("T", "k.", "X was isolated from Y.")
+    assert verbatim.kind == "chat" and 'word for word: "X was isolated from Y."' in verbatim.messages[1][1]
 
 
 def test_key_phrases_and_keywords():

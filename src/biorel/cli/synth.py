@@ -56,7 +56,7 @@ def synth_cmd(
     model: Optional[str] = typer.Option(None, "--model", help="Model: a packaged name (qwen2.5-coder-0.5b, smollm2-135m), a GGUF path, a folder, or the server's model name."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the API key (default OPENAI_API_KEY if set)."),
-    template: str = typer.Option("chat", "--template", help="Prompt template: paper, chat, few-shot, a versioned name, or a YAML file."),
+    template: str = typer.Option("chat-verbatim", "--template", help="Prompt template: chat-verbatim, chat, paper, few-shot, a versioned name, or a YAML file."),
     n_per_seed: int = typer.Option(3, "--n-per-seed", help="Abstracts per seed and temperature."),
     temperatures: str = typer.Option("0.8", "--temperatures", help="Comma-separated sampling temperatures."),
     max_tokens: int = typer.Option(512, "--max-tokens"),

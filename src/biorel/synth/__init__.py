@@ -8,7 +8,7 @@ as a fully annotated biorel corpus.
     from biorel.synth import SynthJob, SynthConfig, get_template, make_backend, read_seeds
     seeds = read_seeds("examples__example-input.json")
     backend = make_backend("llama-cpp", model="qwen2.5-coder-0.5b")
-    SynthJob(seeds, "out/", backend, get_template("chat"), SynthConfig(n_per_seed=3)).run()
+    SynthJob(seeds, "out/", backend, get_template("chat-verbatim"), SynthConfig(n_per_seed=3)).run()
 
 Modules: :mod:`.backends` (LLM backends, ``registry.llm_backends``),
 :mod:`.models` (packaged offline GGUF models), :mod:`.templates` (prompt
