@@ -84,9 +84,9 @@ class _Registries:
         self.datasets: Registry = Registry("dataset", builtins=("biorel.datasets",))
         self.evaluators: Registry = Registry("evaluator", builtins=("biorel.evaluation",))
         self.samplers: Registry = Registry("sampler", builtins=("biorel.sampling",))
-        self.models: Registry = Registry("model")
-        self.llm_backends: Registry = Registry("LLM backend")
-        self.prompt_templates: Registry = Registry("prompt template")
+        self.models: Registry = Registry("model", builtins=("biorel.models",))
+        self.llm_backends: Registry = Registry("LLM backend", builtins=("biorel.synth",))
+        self.prompt_templates: Registry = Registry("prompt template", builtins=("biorel.synth",))
 
 
 registry = _Registries()
