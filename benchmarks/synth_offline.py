@@ -3,10 +3,14 @@ release, K abstracts per seed with a packaged GGUF model in process.
 
     python benchmarks/synth_offline.py --out /tmp/synth-bench [--model qwen2.5-coder-0.5b]
         [--template chat-verbatim] [--n-per-seed 3] [--max-tokens 320] [--n-threads 2] [--limit N]
+        [--max-entities 6] [--repairs 1] [--repair-style turn|reprompt]
 
 Prints (and writes to OUT/benchmark.json) the acceptance rate, rejections by
-reason, mean score, abstracts/hour (wall clock of this run, model load
-excluded), the diversity report against the real seed abstracts, the CPU
+reason, the share of records whose final text states every target entity
+(``aligned_rate``), records accepted first time vs after a repair, mean score,
+abstracts/hour (records written per wall-clock hour of this run, repairs
+included, model load excluded), the diversity report against the real seed
+abstracts, the CPU
 (lscpu model name) and the load average before and after, because the machine
 is shared and the rate depends on it. Resumable like any synth job: rerunning
 continues, and the rate is then that of the new keys only.
@@ -24,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from biorel.synth import SynthConfig, SynthJob, format_report, get_template, make_backend, read_seeds, synth_report
+from biorel.synth.job import DEFAULT_MAX_ENTITIES, DEFAULT_REPAIRS
 
 SEEDS = "abroad_re_lotus/examples__example-input.json"
 
@@ -55,15 +60,21 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=320)
     ap.add_argument("--n-threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--max-entities", type=int, default=DEFAULT_MAX_ENTITIES, help="split seeds with more target entities (0: off)")
+    ap.add_argument("--repairs", type=int, default=DEFAULT_REPAIRS, help="follow-ups for replies that miss target entities (0: off)")
+    ap.add_argument("--repair-style", default="turn", choices=("turn", "reprompt"), help="chat templates: a further user turn, or a fresh prompt")
     a = ap.parse_args()
     seeds_path = _mirror() / SEEDS
     seeds = read_seeds(seeds_path)
     load_before = os.getloadavg()
     backend = make_backend("llama-cpp", model=a.model, n_threads=a.n_threads)
-    cfg = SynthConfig(n_per_seed=a.n_per_seed, temperatures=tuple(float(t) for t in a.temperatures.split(",")), max_tokens=a.max_tokens)
+    cfg = SynthConfig(n_per_seed=a.n_per_seed, temperatures=tuple(float(t) for t in a.temperatures.split(",")), max_tokens=a.max_tokens,
+                      max_entities=a.max_entities, repairs=a.repairs, repair_style=a.repair_style)
+    cfg.check()
 
     def progress(s) -> None:
-        print(f"  {s.processed} done, {s.accepted} accepted, {s.per_hour:.0f}/h, {sum(s.backend_errors.values())} errors", file=sys.stderr, flush=True)
+        print(f"  {s.processed} written, {s.accepted} accepted ({s.accepted_after_repair} after repair), {s.generations} generations, "
+              f"{s.per_hour:.0f} written/wall hour, {sum(s.backend_errors.values())} errors", file=sys.stderr, flush=True)
 
     t0 = time.time()
     summary = SynthJob(seeds, a.out, backend, get_template(a.template), cfg, seeds_source=str(seeds_path), progress=progress, limit=a.limit).run()
@@ -79,12 +90,17 @@ def main() -> None:
         "template": a.template,
         "n_threads": a.n_threads,
         "max_tokens": a.max_tokens,
+        "n_per_seed": a.n_per_seed,
+        "max_entities": a.max_entities,
+        "repairs": a.repairs,
+        "repair_style": a.repair_style,
         "wall_seconds": round(time.time() - t0, 1),
         "run": summary.to_dict(),
         "report": rep,
     }
     Path(a.out, "benchmark.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(json.dumps({k: result[k] for k in ("date", "cpu", "load_average_before", "load_average_after", "model", "template", "wall_seconds", "run")}, indent=2))
+    keys = ("date", "cpu", "load_average_before", "load_average_after", "model", "template", "max_entities", "repairs", "repair_style", "wall_seconds", "run")
+    print(json.dumps({k: result[k] for k in keys}, indent=2))
     print(format_report(rep))
 
 

@@ -12,9 +12,14 @@ not near-duplicates). Actions:
 * ``("raw", body)``: send ``body`` as the 200 response (malformed JSON, wrong schema).
 * ``("close",)``: close the connection without an answer.
 
-Run as a script (``python scripted_server.py PORTFILE DELAY MAX``) it serves the
-default answer after ``DELAY`` seconds until ``MAX`` requests, writing its port
-to ``PORTFILE``: the kill -9 test uses it from a separate process.
+With ``forget_unless=MARKER`` the default answer leaves the main findings out
+(so it names no target entity) unless the prompt contains ``MARKER``: a repair
+prompt carries it, so every key needs exactly one repair.
+
+Run as a script (``python scripted_server.py PORTFILE DELAY MAX [MARKER]``) it
+serves the default answer after ``DELAY`` seconds until ``MAX`` requests,
+writing its port to ``PORTFILE``: the kill -9 tests use it from a separate
+process.
 """
 
 from __future__ import annotations
@@ -37,9 +42,9 @@ FILLER = (
 ).split()
 
 
-def default_abstract(prompt_text: str, seed: int) -> str:
+def default_abstract(prompt_text: str, seed: int, forget: bool = False) -> str:
     m = re.search(r"Main findings: (.*?)(?:\nAbstract:|$)", prompt_text, re.S)
-    findings = m.group(1).strip() if m else "Nothing was isolated."
+    findings = m.group(1).strip() if m and not forget else "Nothing was isolated."
     rng = random.Random(seed)
 
     def sentence(n: int) -> str:
@@ -50,8 +55,9 @@ def default_abstract(prompt_text: str, seed: int) -> str:
 
 
 class ScriptedServer:
-    def __init__(self, script: list[tuple] | None = None, *, max_requests: int = 500, delay: float = 0.0):
+    def __init__(self, script: list[tuple] | None = None, *, max_requests: int = 500, delay: float = 0.0, forget_unless: str | None = None):
         self.script = list(script or [])
+        self.forget_unless = forget_unless
         self.requests: list[dict] = []
         self.headers: list[dict] = []
         self.max_requests = max_requests
@@ -100,7 +106,8 @@ class ScriptedServer:
                     text, finish = action[1], action[2]
                 else:
                     prompt = body["messages"][-1]["content"] if chat else body["prompt"]
-                    text, finish = default_abstract(prompt, int(body.get("seed") or 0)), "stop"
+                    forget = owner.forget_unless is not None and owner.forget_unless not in prompt
+                    text, finish = default_abstract(prompt, int(body.get("seed") or 0), forget), "stop"
                 choice = {"index": 0, "finish_reason": finish}
                 if chat:
                     choice["message"] = {"role": "assistant", "content": text}
@@ -126,7 +133,7 @@ class ScriptedServer:
 
 if __name__ == "__main__":
     portfile, delay, max_req = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-    srv = ScriptedServer(delay=delay, max_requests=max_req)
+    srv = ScriptedServer(delay=delay, max_requests=max_req, forget_unless=sys.argv[4] if len(sys.argv) > 4 else None)
     with open(portfile + ".tmp", "w") as fh:
         fh.write(str(srv.port))
     import os

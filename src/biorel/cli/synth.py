@@ -14,6 +14,10 @@ from ..errors import BiorelError, Diagnostics, error
 from .app import app
 
 err = Console(stderr=True)
+# SynthConfig's defaults, repeated here so that building the CLI does not import
+# biorel.synth (a test checks that they agree)
+DEFAULT_MAX_ENTITIES = 6
+DEFAULT_REPAIRS = 1
 
 
 def _fail(e: BiorelError) -> None:
@@ -57,11 +61,14 @@ def synth_cmd(
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."),
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="Environment variable holding the API key (default OPENAI_API_KEY if set)."),
     template: str = typer.Option("chat-verbatim", "--template", help="Prompt template: chat-verbatim, chat, paper, few-shot, a versioned name, or a YAML file."),
-    n_per_seed: int = typer.Option(3, "--n-per-seed", help="Abstracts per seed and temperature."),
+    n_per_seed: int = typer.Option(3, "--n-per-seed", help="Abstracts per seed and temperature (a split seed cycles over its groups; it gets at least one per group)."),
     temperatures: str = typer.Option("0.8", "--temperatures", help="Comma-separated sampling temperatures."),
     max_tokens: int = typer.Option(512, "--max-tokens"),
     threshold: float = typer.Option(1.0, "--threshold", help="Minimum score (share of target entities found) to accept."),
     numbering: str = typer.Option("alternate", "--numbering", help="Compound numbers in the main findings: never, always, alternate."),
+    max_entities: int = typer.Option(DEFAULT_MAX_ENTITIES, "--max-entities", help="Split a seed whose relations mention more entities than this into relation groups, one group per abstract (0: never split)."),
+    repairs: int = typer.Option(DEFAULT_REPAIRS, "--repairs", help="Follow-ups asking the model to rewrite a reply that misses target entities (0: none)."),
+    repair_style: str = typer.Option("turn", "--repair-style", help="Chat templates: turn (a further user turn after the reply) or reprompt (a fresh prompt asking for the missing names)."),
     concurrency: int = typer.Option(4, "--concurrency", help="Requests in flight (HTTP backend)."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds per HTTP request."),
     retries: int = typer.Option(4, "--retries", help="Retries per HTTP request (exponential backoff)."),
@@ -79,7 +86,7 @@ def synth_cmd(
     try:
         docs = read_seeds(seeds, fmt, lenient=lenient, diagnostics=diags)
         tpl = get_template(template)
-        cfg = SynthConfig(n_per_seed=n_per_seed, temperatures=_floats(temperatures), max_tokens=max_tokens, threshold=threshold, numbering=numbering)
+        cfg = SynthConfig(n_per_seed=n_per_seed, temperatures=_floats(temperatures), max_tokens=max_tokens, threshold=threshold, numbering=numbering, max_entities=max_entities, repairs=repairs, repair_style=repair_style)
         cfg.check()
         llm = make_backend(backend, **backend_options(backend, model, base_url, api_key_env, timeout, retries, concurrency, n_threads))
     except BiorelError as e:
@@ -91,7 +98,7 @@ def synth_cmd(
 
             def on_progress(s) -> None:
                 bar.update(task_id, total=s.total_keys - s.already_done, completed=s.processed + sum(s.backend_errors.values()),
-                           stats=f"{s.per_hour:.0f} abstracts/h  accepted {s.acceptance:.0%}  errors {sum(s.backend_errors.values())}")
+                           stats=f"{s.per_hour:.0f} abstracts/h (written, wall)  accepted {s.acceptance:.0%} ({s.accepted_after_repair} after repair)  errors {sum(s.backend_errors.values())}")
 
             job = SynthJob(docs, out, llm, tpl, cfg, diagnostics=diags, force=force, seeds_source=str(seeds), progress=on_progress, limit=limit)
             summary = job.run()
@@ -103,9 +110,11 @@ def synth_cmd(
         err.print(str(p), highlight=False, markup=False)
     s = summary
     err.print(
-        f"{s.processed} written ({s.accepted} accepted, {s.acceptance:.1%}), {s.already_done} already done, "
-        f"{sum(s.backend_errors.values())} backend errors left pending, {s.seeds_skipped} seeds skipped; "
-        f"{s.per_hour:.0f} abstracts/hour. Rejected: " + (", ".join(f"{k} {v}" for k, v in s.rejected.items()) or "none"),
+        f"{s.processed} written ({s.accepted} accepted, {s.acceptance:.1%}: {s.accepted_first_time} first time, {s.accepted_after_repair} after repair), "
+        f"{s.already_done} already done, {sum(s.backend_errors.values())} backend errors left pending, {s.seeds_skipped} seeds skipped, "
+        f"{s.seeds_split} seeds split; {s.generations} generations; {s.per_hour:.0f} abstracts/hour (records written per wall hour, repairs included). "
+        "Rejected: " + (", ".join(f"{k} {v}" for k, v in s.rejected.items()) or "none")
+        + ". Failed replies (repaired ones included): " + (", ".join(f"{k} {v}" for k, v in s.failed_attempts.items()) or "none"),
         highlight=False, markup=False,
     )
 

@@ -13,7 +13,8 @@ as a fully annotated biorel corpus.
 Modules: :mod:`.backends` (LLM backends, ``registry.llm_backends``),
 :mod:`.models` (packaged offline GGUF models), :mod:`.templates` (prompt
 templates, ``registry.prompt_templates``), :mod:`.verbalise` (main findings),
-:mod:`.seeds` (title/keywords/targets of a seed), :mod:`.align` and
+:mod:`.seeds` (title/keywords/targets of a seed), :mod:`.groups` (splitting
+a seed with many entities into relation groups), :mod:`.align` and
 :mod:`.annotate` (locating entities, building documents), :mod:`.quality`
 (filters, near-duplicates), :mod:`.job` (the resumable job), :mod:`.report`.
 """
@@ -21,6 +22,7 @@ templates, ``registry.prompt_templates``), :mod:`.verbalise` (main findings),
 from .align import Alignment, align
 from .annotate import annotate
 from .backends import BackendError, Completion, LLMBackend, SamplingParams, make_backend
+from .groups import SeedGroup, partition_relations, seed_groups
 from .job import JobSummary, SynthConfig, SynthJob, job_key, read_seeds
 from .models import DEFAULT_MODEL, PACKAGED, resolve_model
 from .quality import NearDupIndex, QualityConfig, check_text, clean_completion
@@ -31,6 +33,7 @@ from .verbalise import target_entities, verbalise
 
 __all__ = [
     "Alignment", "align", "annotate", "BackendError", "Completion", "LLMBackend", "SamplingParams", "make_backend",
+    "SeedGroup", "partition_relations", "seed_groups",
     "JobSummary", "SynthConfig", "SynthJob", "job_key", "read_seeds", "DEFAULT_MODEL", "PACKAGED", "resolve_model",
     "NearDupIndex", "QualityConfig", "check_text", "clean_completion", "diversity", "format_report", "synth_report",
     "SeedInput", "key_phrases", "seed_input", "Prompt", "PromptTemplate", "Shot", "get_template", "load_template_file",

@@ -4,15 +4,35 @@ Output folder layout (``OUT``):
 
 * ``job.json``: the configuration of the first run and what must not change
   between runs (backend, model, template and its hash, sampling limits, score
-  threshold, filter settings). A rerun with a different one fails (E322)
-  unless ``force``. ``n_per_seed`` and ``temperatures`` may grow: the new keys
-  are simply added.
+  threshold, filter settings, ``max_entities``, ``repairs``). A rerun with a
+  different one fails (E322) unless ``force``. ``n_per_seed`` and
+  ``temperatures`` may grow: the new keys are simply added. A folder written
+  before ``max_entities``/``repairs`` existed resumes with both set to 0.
 * ``synthetic.jsonl``: accepted documents (biorel native JSONL; read it with
   ``biorel.io.read``).
 * ``rejected.jsonl``: rejected outputs, also as documents (whatever was located
   is annotated) with the reason in ``metadata["synth"]["reason"]``.
 * ``errors.jsonl``: backend failures after retries (one JSON object per line).
   A failed key is not done: a rerun tries it again.
+
+Splitting (``max_entities``, :mod:`.groups`): a seed whose relations mention
+more than ``max_entities`` entities is cut into G relation groups, and sample
+index ``i`` targets group ``i mod G``: its findings, labels and score cover
+that group only. ``n_per_seed`` counts abstracts per *seed* (and temperature),
+as without splitting, so every seed weighs the same in the figures; a seed
+with more groups than ``n_per_seed`` gets G abstracts, one per group, so that
+no relation is left without an abstract.
+
+Repairs (``repairs``): a reply that passes every quality check but misses
+target entities (score below the threshold) gets up to ``repairs`` follow-ups
+(:meth:`PromptTemplate.render_repair`: for chat templates a further user turn
+naming the missing entities after the model's reply, or with
+``repair_style="reprompt"`` a fresh prompt with that request appended; for
+completion templates a fresh prompt with the names appended to the
+findings). Each new reply is cleaned, checked and aligned again; the record
+keeps the last one. Only the model writes text: no code inserts a name. A
+backend failure during a repair leaves the whole key pending, like any
+backend failure.
 
 Every job key (``{seed id}|t={temperature}|i={sample index}``) ends in exactly
 one record in ``synthetic.jsonl`` or ``rejected.jsonl``. Records are written by
@@ -22,10 +42,18 @@ line left by a killed run (reported as E323). So a rerun after ``kill -9``
 produces no duplicate and loses no finished record.
 
 Each record's ``metadata["synth"]`` holds the provenance: key, status, reason,
-score and located/missing entities, seed document id, sample index,
-temperature, backend, model, template name/version hash, sampling parameters
-(including the per-key random seed), the prompt, the verbalised findings, the
-keywords, finish reason, token counts, attempts and seconds.
+score and located/missing entities (of the final text, against the targeted
+group), seed document id, sample index, temperature, the group (``index``,
+``of``, relation ids, entity count, the seed's relation count), backend,
+model, template name/version hash, sampling parameters of the final generation
+(including its random seed), the first prompt, the verbalised findings, the
+keywords, finish reason and token counts of the final generation,
+``generations`` (LLM calls for this record: 1 + repairs made),
+``first_score``/``first_reason`` (the first reply's), ``repair_style`` and
+``repairs`` (for each earlier reply: its text, reason, score, missing
+entities, and the feedback sent after it), ``attempts`` (backend requests
+over all generations, retries included) and ``seconds`` (backend time over
+all generations).
 """
 
 from __future__ import annotations
@@ -44,16 +72,23 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import BiorelError, Diagnostics, Problem, SourceLocation, error
 from ..types import Document
+from .align import Alignment
 from .annotate import alignment_summary, annotate
 from .backends import BackendError, Completion, LLMBackend, SamplingParams
+from .groups import SeedGroup, seed_groups
 from .quality import NearDupIndex, QualityConfig, check_text, clean_completion
 from .seeds import SeedInput, seed_input
-from .templates import Prompt, PromptTemplate, Shot, cut_abstract
+from .templates import REPAIR_STYLES, Prompt, PromptTemplate, Shot, cut_abstract
+from .verbalise import compress_series, entity_name, join_list
 
 ACCEPTED = "synthetic.jsonl"
 REJECTED = "rejected.jsonl"
 ERRORS = "errors.jsonl"
 MANIFEST = "job.json"
+#: what a fingerprint key added after the first release meant before it existed
+LEGACY_FINGERPRINT = {"max_entities": 0, "repairs": 0, "repair": None}
+DEFAULT_MAX_ENTITIES = 6
+DEFAULT_REPAIRS = 1
 
 
 @dataclass(frozen=True)
@@ -63,9 +98,12 @@ class SynthConfig:
     max_tokens: int = 512
     top_p: float = 1.0
     threshold: float = 1.0
-    numbering: str = "alternate"  # never | always | alternate (odd sample indices numbered)
+    numbering: str = "alternate"  # never | always | alternate (odd cycles over the groups numbered: odd sample indices when unsplit)
     base_seed: int = 0
     quality: QualityConfig = field(default_factory=QualityConfig)
+    max_entities: int = DEFAULT_MAX_ENTITIES  # 0: never split a seed
+    repairs: int = DEFAULT_REPAIRS  # follow-ups after a reply that misses target entities
+    repair_style: str = "turn"  # chat templates: turn (a further user turn) | reprompt (a fresh prompt)
 
     def check(self) -> None:
         def bad(option: str, value: Any, reason: str) -> BiorelError:
@@ -83,6 +121,12 @@ class SynthConfig:
             raise bad("threshold", self.threshold, "must be in (0, 1]")
         if self.numbering not in ("never", "always", "alternate"):
             raise bad("numbering", self.numbering, "one of never, always, alternate")
+        if self.max_entities < 0 or self.max_entities == 1:
+            raise bad("max_entities", self.max_entities, "0 (no splitting) or at least 2 (a relation has two entities)")
+        if not 0 <= self.repairs <= 5:
+            raise bad("repairs", self.repairs, "must be in 0..5")
+        if self.repair_style not in REPAIR_STYLES:
+            raise bad("repair_style", self.repair_style, f"one of {', '.join(REPAIR_STYLES)}")
 
 
 @dataclass(frozen=True)
@@ -92,6 +136,8 @@ class Task:
     seed_index: int
     sample_index: int
     temperature: float
+    group: int = 0  # index into the seed's groups
+    cycle: int = 0  # sample_index // number of groups (drives numbering)
 
     @property
     def sample_seed(self) -> int:
@@ -108,18 +154,32 @@ def job_key(seed_id: str, temperature: float, index: int) -> str:
 
 @dataclass
 class JobSummary:
+    """Counts of one run. ``processed`` is records written; ``rejected`` counts
+    those records by final reason (so ``accepted + sum(rejected) ==
+    processed``); ``failed_attempts`` counts every reply that failed, by
+    reason, including first replies that a repair then fixed. ``seconds`` is
+    the run's wall time, so :attr:`per_hour` is records written per wall hour,
+    time spent on repairs included."""
+
     total_keys: int = 0
     already_done: int = 0
     processed: int = 0
     accepted: int = 0
+    accepted_first_time: int = 0
+    accepted_after_repair: int = 0
+    generations: int = 0
+    repaired: int = 0  # records that needed at least one repair
     rejected: Counter = field(default_factory=Counter)
+    failed_attempts: Counter = field(default_factory=Counter)
     backend_errors: Counter = field(default_factory=Counter)
     seeds_skipped: int = 0
+    seeds_split: int = 0
     truncated_partial_lines: int = 0
     seconds: float = 0.0
 
     @property
     def per_hour(self) -> float:
+        """Records written per wall-clock hour of this run."""
         return 3600.0 * self.processed / self.seconds if self.seconds > 0 else 0.0
 
     @property
@@ -129,6 +189,7 @@ class JobSummary:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["rejected"] = dict(self.rejected)
+        d["failed_attempts"] = dict(self.failed_attempts)
         d["backend_errors"] = dict(self.backend_errors)
         d["abstracts_per_hour"] = round(self.per_hour, 1)
         d["acceptance_rate"] = round(self.acceptance, 4)
@@ -236,6 +297,8 @@ class SynthJob:
                 continue
             self.seeds.append(doc)
             self.inputs[doc.id] = inp
+        self.groups: dict[str, list[SeedGroup]] = {doc.id: seed_groups(doc, config.max_entities) for doc in self.seeds}
+        self.summary.seeds_split = sum(len(g) > 1 for g in self.groups.values())
         self._shots_pool = [(d.id, self._shot(d)) for d in self.seeds if len(self.inputs[d.id].abstract.split()) >= 50]
 
     # -- manifest ----------------------------------------------------------
@@ -251,7 +314,15 @@ class SynthJob:
             "numbering": c.numbering,
             "base_seed": c.base_seed,
             "quality": asdict(c.quality),
+            "max_entities": c.max_entities,
+            "repairs": c.repairs,
+            # how repairs are asked for (style and feedback text hash); None when there are none
+            "repair": f"{self._repair_style()}:{hashlib.sha256(self.template.repair_text(c.repair_style).encode('utf-8')).hexdigest()[:16]}" if c.repairs else None,
         }
+
+    def _repair_style(self) -> str:
+        """The repair style in effect (a completion template always re-prompts)."""
+        return self.config.repair_style if self.template.kind == "chat" else "reprompt"
 
     def _check_manifest(self) -> None:
         path = self.out / MANIFEST
@@ -261,7 +332,7 @@ class SynthJob:
                 old = json.loads(path.read_text(encoding="utf-8"))
             except ValueError as e:
                 raise error("E324", path=str(path), line=1, reason=str(e)) from None
-            prev = old.get("fingerprint", {})
+            prev = {**LEGACY_FINGERPRINT, **old.get("fingerprint", {})}
             diff = sorted(k for k in set(prev) | set(fp) if prev.get(k) != fp.get(k))
             if diff and not self.force:
                 raise error("E322", path=str(self.out), diff=", ".join(f"{k}: {prev.get(k)!r} -> {fp.get(k)!r}" for k in diff))
@@ -276,97 +347,185 @@ class SynthJob:
 
     # -- tasks -------------------------------------------------------------
     def tasks(self) -> list[Task]:
+        """Every key of the job, in seed, temperature, sample order. A seed of
+        G groups has ``max(n_per_seed, G)`` samples per temperature; sample
+        ``i`` targets group ``i mod G``."""
         out = []
         for si, doc in enumerate(self.seeds):
+            n_groups = len(self.groups[doc.id])
             for t in self.config.temperatures:
-                for i in range(self.config.n_per_seed):
-                    out.append(Task(job_key(doc.id, t, i), doc.id, si, i, t))
+                for i in range(max(self.config.n_per_seed, n_groups)):
+                    out.append(Task(job_key(doc.id, t, i), doc.id, si, i, t, i % n_groups, i // n_groups))
         return out
 
     def _numbered(self, task: Task) -> bool:
+        """Compound numbers in the findings: ``alternate`` numbers every other
+        cycle over the seed's groups (odd sample indices when unsplit)."""
         n = self.config.numbering
-        return n == "always" or (n == "alternate" and task.sample_index % 2 == 1)
+        return n == "always" or (n == "alternate" and task.cycle % 2 == 1)
 
     def _shot(self, doc: Document) -> Shot:
         inp = self.inputs[doc.id]
         return Shot(inp.title, inp.keywords, inp.findings(doc, False), inp.abstract)
 
-    def prompt_for(self, task: Task) -> tuple[Prompt, str]:
+    def group_of(self, task: Task) -> SeedGroup:
+        return self.groups[task.seed_id][task.group]
+
+    def _prompt_fields(self, task: Task) -> tuple[SeedInput, SeedGroup, str, list[Shot]]:
         doc = self.seeds[task.seed_index]
         inp = self.inputs[doc.id]
-        findings = inp.findings(doc, self._numbered(task))
+        group = self.group_of(task)
+        findings = inp.findings(group.doc, self._numbered(task))
         shots: list[Shot] = []
         if self.template.n_shots:
             pool = [s for sid, s in self._shots_pool if sid != doc.id]
             if len(pool) < self.template.n_shots:
                 raise error("E312", name=self.template.name, need=self.template.n_shots, doc=doc.id, have=len(pool))
             shots = random.Random(task.sample_seed).sample(pool, self.template.n_shots)
+        return inp, group, findings, shots
+
+    def prompt_for(self, task: Task) -> tuple[Prompt, str]:
+        """The first prompt of a key and its verbalised findings."""
+        inp, _, findings, shots = self._prompt_fields(task)
         return self.template.render(inp.title, inp.keywords, findings, shots), findings
 
-    def params_for(self, task: Task) -> SamplingParams:
+    def params_for(self, task: Task, generation: int = 0) -> SamplingParams:
+        """Sampling parameters of a key's generation (0: the first reply,
+        k: the k-th repair, sampled with the key's seed + k)."""
         c = self.config
-        return SamplingParams(task.temperature, c.max_tokens, self.template.stop, c.top_p, (task.sample_seed + c.base_seed) % (2**31))
+        return SamplingParams(task.temperature, c.max_tokens, self.template.stop, c.top_p, (task.sample_seed + c.base_seed + generation) % (2**31))
 
     # -- one key -----------------------------------------------------------
-    def _generate(self, task: Task) -> tuple[Task, Prompt, str, SamplingParams, Completion | BackendError]:
-        prompt, findings = self.prompt_for(task)
-        params = self.params_for(task)
-        try:
-            return task, prompt, findings, params, self.backend.generate(prompt, params)
-        except BackendError as e:
-            return task, prompt, findings, params, e
-
-    def build_record(self, task: Task, prompt: Prompt, findings: str, params: SamplingParams, comp: Completion, near_dup: NearDupIndex) -> tuple[bool, dict[str, Any]]:
-        doc = self.seeds[task.seed_index]
-        inp = self.inputs[doc.id]
+    def _evaluate(self, task: Task, group: SeedGroup, prompt: Prompt, params: SamplingParams, comp: Completion, feedback: str | None) -> Generation:
+        """Clean, check and align one reply (no near-duplicate check: that
+        needs the accepted texts, which only the writer thread holds)."""
+        inp = self.inputs[task.seed_id]
         text = clean_completion(comp.text, self.template.stop)
         # a reply cut at a stop string or paragraph break ended there, whatever
         # the backend says about the rest of its output
         whole = text == comp.text.strip()
         finish = comp.finish_reason if whole else "stop"
-        reason = check_text(text, finish_reason=finish, prompt=prompt.as_text(), config=self.config.quality)
-        out_doc, result, dropped = annotate(doc, task.doc_id, inp.title, text, inp.targets, threshold=self.config.threshold)
+        reason = check_text(text, finish_reason=finish, prompt=prompt.instruction_text(), config=self.config.quality)
+        doc, result, dropped = annotate(group.doc, task.doc_id, inp.title, text, group.targets, threshold=self.config.threshold)
         if reason is None and result.score < self.config.threshold:
             reason = "low_score"
+        return Generation(prompt, params, comp, text, whole, reason, result, doc, dropped, feedback)
+
+    def missing_names(self, group: SeedGroup, result: Alignment) -> str:
+        """The entities a reply missed, as the feedback lists them: quoted,
+        series compressed as in the findings ("Oxytropiols A-J")."""
+        ents = {t.id: t for t in group.targets}
+        names = [(eid, entity_name(ents[eid], group.doc)) for eid in result.missing]
+        return join_list([f'"{text}"' for text, _ in compress_series(names)])
+
+    def _run_key(self, task: Task) -> Outcome:
+        """All generations of one key: the first reply, then repairs while the
+        reply fails on the score alone (runs in a worker thread)."""
+        inp, group, findings, shots = self._prompt_fields(task)
+        prompt = self.template.render(inp.title, inp.keywords, findings, shots)
+        gens: list[Generation] = []
+        feedback: str | None = None
+        for k in range(self.config.repairs + 1):
+            if k:
+                last = gens[-1]
+                prompt, feedback = self.template.render_repair(
+                    last.prompt, last.text, self.missing_names(group, last.alignment), inp.title, inp.keywords, findings, shots, style=self.config.repair_style
+                )
+            params = self.params_for(task, k)
+            try:
+                comp = self.backend.generate(prompt, params)
+            except BackendError as e:
+                return Outcome(task, findings, gens, e)
+            gens.append(self._evaluate(task, group, prompt, params, comp, feedback))
+            if gens[-1].reason != "low_score":
+                break
+        return Outcome(task, findings, gens, None)
+
+    def build_record(self, out: Outcome, near_dup: NearDupIndex) -> tuple[bool, dict[str, Any]]:
+        """The record of a finished key (near-duplicate check on the final text)."""
+        task, gens = out.task, out.generations
+        first, final = gens[0], gens[-1]
+        doc = self.seeds[task.seed_index]
+        inp = self.inputs[doc.id]
+        comp = final.completion
+        reason = final.reason
         dup_of = None
         if reason is None:
-            hit = near_dup.query(text)
+            hit = near_dup.query(final.text)
             if hit is not None:
                 reason, dup_of = "near_duplicate", {"key": hit[0], "jaccard": round(hit[1], 4)}
         meta: dict[str, Any] = {
             "key": task.key,
             "status": "accepted" if reason is None else "rejected",
             "reason": reason,
-            **alignment_summary(result),
+            **alignment_summary(final.alignment),
             "seed_id": doc.id,
             "sample_index": task.sample_index,
             "temperature": task.temperature,
+            "group": self.group_of(task).provenance(),
             **self.backend.describe(),
             "model_reported": comp.model,
             "template": self.template.name,
             "template_sha": self.template.sha256,
-            "sampling": params.to_dict(),
-            "prompt": prompt.text if prompt.kind == "completion" else prompt.chat_messages(),
-            "findings": findings,
+            "sampling": final.params.to_dict(),
+            "prompt": first.prompt.text if first.prompt.kind == "completion" else first.prompt.chat_messages(),
+            "findings": out.findings,
             "keywords": inp.keywords,
             "title_source": inp.title_source,
             "finish_reason": comp.finish_reason,
             "prompt_tokens": comp.prompt_tokens,
             "completion_tokens": comp.completion_tokens,
-            "attempts": comp.attempts,
-            "seconds": round(comp.seconds, 3),
+            "generations": len(gens),
+            "first_score": round(first.alignment.score, 6),
+            "first_reason": first.reason,
+            "attempts": sum(g.completion.attempts for g in gens),
+            "seconds": round(sum(g.completion.seconds for g in gens), 3),
             "created": _now(),
         }
-        if dropped:
-            meta["dropped_relations"] = dropped
+        if len(gens) > 1:
+            meta["repair_style"] = self._repair_style()
+            meta["repairs"] = [
+                {
+                    "text": g.text,
+                    "reason": g.reason,
+                    "score": round(g.alignment.score, 6),
+                    "missing": list(g.alignment.missing),
+                    "finish_reason": g.completion.finish_reason,
+                    "completion_tokens": g.completion.completion_tokens,
+                    "seconds": round(g.completion.seconds, 3),
+                    "seed": g.params.seed,
+                    "feedback": nxt.feedback,
+                }
+                for g, nxt in zip(gens, gens[1:])
+            ]
+        if final.dropped:
+            meta["dropped_relations"] = final.dropped
         if dup_of:
             meta["near_duplicate_of"] = dup_of
-        if reason is not None or not whole:
+        if reason is not None or not final.whole:
             meta["raw_completion"] = comp.text
+        out_doc = final.doc
         out_doc.metadata = {"synth": meta}
         if reason is None:
-            near_dup.add(task.key, text)
+            near_dup.add(task.key, final.text)
         return reason is None, out_doc.to_dict()
+
+    def _count(self, out: Outcome, ok: bool, reason: str | None) -> None:
+        s = self.summary
+        s.processed += 1
+        s.generations += len(out.generations)
+        s.repaired += len(out.generations) > 1
+        for g in out.generations[:-1]:
+            s.failed_attempts[str(g.reason)] += 1  # an earlier reply (low_score, or it would not have been repaired)
+        if ok:
+            s.accepted += 1
+            if len(out.generations) == 1:
+                s.accepted_first_time += 1
+            else:
+                s.accepted_after_repair += 1
+        else:
+            s.rejected[reason] += 1
+            s.failed_attempts[reason] += 1
 
     # -- run ---------------------------------------------------------------
     def _resume(self) -> tuple[set[str], NearDupIndex]:
@@ -401,19 +560,17 @@ class SynthJob:
         t0 = time.perf_counter()
         workers = max(1, int(getattr(self.backend, "max_concurrency", 1)))
         try:
-            for task, prompt, findings, params, comp in _bounded_map(self._generate, todo, workers):
-                if isinstance(comp, BackendError):
+            for out in _bounded_map(self._run_key, todo, workers):
+                task, comp = out.task, out.error
+                if comp is not None:
                     self.summary.backend_errors[comp.reason] += 1
-                    errs.write({"key": task.key, "reason": comp.reason, "message": comp.message, "created": _now()})
+                    errs.write({"key": task.key, "reason": comp.reason, "message": comp.message, "generation": len(out.generations), "created": _now()})
                     self.diagnostics.problems.append(Problem("E325", SourceLocation(str(self.out / ERRORS)), error("E325", key=task.key, reason=comp.reason).message, "key left pending"))
                 else:
-                    ok, rec = self.build_record(task, prompt, findings, params, comp, near_dup)
+                    ok, rec = self.build_record(out, near_dup)
                     (acc if ok else rej).write(rec)
-                    self.summary.processed += 1
-                    if ok:
-                        self.summary.accepted += 1
-                    else:
-                        self.summary.rejected[rec["metadata"]["synth"]["reason"]] += 1
+                    self._count(out, ok, rec["metadata"]["synth"]["reason"])
+                # wall time since the run started: the rate is records written per wall hour
                 self.summary.seconds = time.perf_counter() - t0
                 if self.progress:
                     self.progress(self.summary)
@@ -422,6 +579,32 @@ class SynthJob:
                 a.close()
         self.summary.seconds = time.perf_counter() - t0
         return self.summary
+
+
+@dataclass
+class Generation:
+    """One reply of a key, cleaned, checked and aligned."""
+
+    prompt: Prompt
+    params: SamplingParams
+    completion: Completion
+    text: str  # cleaned
+    whole: bool  # the cleaned text is the whole reply
+    reason: str | None  # quality or low_score reason (near-duplicates are checked later)
+    alignment: Alignment
+    doc: Document
+    dropped: list[str]
+    feedback: str | None  # the repair feedback that asked for this reply (None: the first)
+
+
+@dataclass
+class Outcome:
+    """Every generation of one key, or the backend error that stopped it."""
+
+    task: Task
+    findings: str
+    generations: list[Generation]
+    error: BackendError | None
 
 
 def _bounded_map(fn: Callable[[Task], Any], items: Sequence[Task], workers: int) -> Iterator[Any]:

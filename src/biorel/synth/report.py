@@ -2,6 +2,15 @@
 
 * Acceptance: records by final status and rejection reason, plus backend
   failures still pending (``errors.jsonl`` keys that have no record).
+* Alignment: records whose final text states every target entity (score 1),
+  and the same for the first reply of each record (before any repair).
+* Repairs: records accepted first time vs after a repair, records that needed
+  a repair, LLM generations in all, and failed replies by reason: every reply
+  that failed, including first replies that a repair then fixed (so this
+  counts more than ``rejected_by_reason``, which counts records).
+* Splitting: records written for a group of a split seed, and relation
+  coverage: of the relations of the seeds that have records, the share that an
+  accepted record states (as a relation of its document).
 * Entity recall: over all records (accepted and rejected), the share of target
   entities located in the abstract (micro: found / targets) and the mean score;
   the share found by each match method.
@@ -116,6 +125,14 @@ def synth_report(out_dir: str | Path, real: Sequence[Document] | None = None, *,
     keys = {m["key"] for m in meta}
     pending = sorted({e["key"] for e in errs} - keys)
     reasons = Counter(m["reason"] for m in meta if m["status"] == "rejected")
+    # records written before repairs existed had one generation, and its score was the first score
+    gens = [int(m.get("generations", 1)) for m in meta]
+    failed = Counter(e["reason"] for m in meta for e in m.get("repairs", []))
+    failed.update(reasons)
+    acc_meta = [r["metadata"]["synth"] for r in acc]
+    groups = [m.get("group") for m in meta]
+    seed_relations = {m["seed_id"]: g["seed_relations"] for m, g in zip(meta, groups) if g}
+    covered = {(r["metadata"]["synth"]["seed_id"], rel["id"]) for r in acc for rel in r.get("relations", [])}
     n_targets = sum(m["n_targets"] for m in meta)
     n_found = sum(len(m["found"]) for m in meta)
     methods = Counter(method for m in meta for method in m["found"].values())
@@ -134,7 +151,21 @@ def synth_report(out_dir: str | Path, real: Sequence[Document] | None = None, *,
         "mean_score": round(float(np.mean([m["score"] for m in meta])), 4),
         "mean_score_accepted": round(float(np.mean([r["metadata"]["synth"]["score"] for r in acc])), 4) if acc else None,
         "found_by_method": dict(methods),
+        "aligned": sum(m["score"] >= 1.0 for m in meta),
+        "aligned_rate": round(sum(m["score"] >= 1.0 for m in meta) / len(meta), 4),
+        "first_reply_aligned_rate": round(sum(m.get("first_score", m["score"]) >= 1.0 for m in meta) / len(meta), 4),
+        "accepted_first_time": sum(m.get("generations", 1) == 1 for m in acc_meta),
+        "accepted_after_repair": sum(m.get("generations", 1) > 1 for m in acc_meta),
+        "repaired_records": sum(g > 1 for g in gens),
+        "generations": sum(gens),
+        "failed_replies_by_reason": dict(sorted(failed.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "split_records": sum(1 for g in groups if g and g["of"] > 1),
+        "seeds_split": len({m["seed_id"] for m, g in zip(meta, groups) if g and g["of"] > 1}),
     }
+    if seed_relations:
+        total = sum(seed_relations.values())
+        n_cov = sum(1 for sid, _ in covered if sid in seed_relations)
+        report["relation_coverage"] = {"covered": n_cov, "relations": total, "rate": round(n_cov / total, 4) if total else 0.0}
     gen_seconds = [m.get("seconds") or 0.0 for m in meta]
     if sum(gen_seconds) > 0:
         report["generation_seconds_mean"] = round(float(np.mean(gen_seconds)), 2)
@@ -172,7 +203,16 @@ def format_report(rep: dict[str, Any]) -> str:
         "rejected by reason: " + (", ".join(f"{k} {v}" for k, v in rep["rejected_by_reason"].items()) or "none"),
         "backend errors: " + (", ".join(f"{k} {v}" for k, v in rep["backend_errors"].items()) or "none"),
         f"entity recall {rep['entity_recall']:.1%}  mean score {rep['mean_score']:.3f}  found by: " + ", ".join(f"{k} {v}" for k, v in rep["found_by_method"].items()),
+        f"aligned (score 1) {rep['aligned']} ({rep['aligned_rate']:.1%}); first replies aligned {rep['first_reply_aligned_rate']:.1%}",
+        f"accepted first time {rep['accepted_first_time']}, after repair {rep['accepted_after_repair']}; records repaired {rep['repaired_records']}; "
+        f"generations {rep['generations']}",
+        "failed replies (repaired ones included): " + (", ".join(f"{k} {v}" for k, v in rep["failed_replies_by_reason"].items()) or "none"),
     ]
+    if rep.get("split_records"):
+        lines.append(f"split seeds {rep['seeds_split']}, records written for one group of a split seed {rep['split_records']}")
+    if "relation_coverage" in rep:
+        c = rep["relation_coverage"]
+        lines.append(f"seed relations stated by an accepted abstract: {c['covered']}/{c['relations']} ({c['rate']:.1%})")
     if "length_words" in rep:
         L = rep["length_words"]
         lines.append(f"length (words, accepted): min {L['min']} q1 {L['q1']:g} median {L['median']:g} q3 {L['q3']:g} max {L['max']} mean {L['mean']}")
