@@ -40,6 +40,11 @@ class EncoderConfig(_Section):
     random_init: dict[str, Any] | None = None
     #: a tokenizer folder or id when it differs from ``name``
     tokenizer: str | None = None
+    #: override the encoder's attention-probability dropout while training
+    #: (``None`` keeps the encoder's own). On CPU, PyTorch's fused attention
+    #: has no dropout kernel: with dropout > 0 a BERT training step takes about
+    #: 3x longer (BENCHMARKS.md), so the shipped configs set 0.0
+    attention_dropout: float | None = Field(None, ge=0.0, lt=1.0)
 
 
 class ModelConfig(_Section):
@@ -75,10 +80,12 @@ class ModelConfig(_Section):
 
 
 class DataConfig(_Section):
-    #: a file path (any readable format) or ``dataset:split`` (``bc5cdr:train``)
-    train: str | None = None
-    dev: str | None = None
-    test: str | None = None
+    #: a file path (any readable format) or ``dataset:split`` (``bc5cdr:train``);
+    #: a list of references is read as their concatenation
+    #: (``["bc5cdr:train", "bc5cdr:dev"]``); an empty value means none
+    train: str | list[str] | None = None
+    dev: str | list[str] | None = None
+    test: str | list[str] | None = None
     #: format name when it cannot be told from the file name
     format: str | None = None
     #: use only the first N documents of each split (0 = all)
@@ -118,6 +125,11 @@ class TrainingConfig(_Section):
     threads: int = Field(0, ge=0)
     #: print a log line every N optimizer steps (0 = only per epoch)
     log_every: int = Field(50, ge=0)
+    #: keep the encoder's input (word-piece) embedding matrix as loaded. It is
+    #: about half of a small encoder's weights: freezing it halves the optimizer
+    #: work, and a packaged model (``biorel package``) can then leave it out and
+    #: take it from the base encoder
+    freeze_embeddings: bool = False
 
     @field_validator("output_dir")
     @classmethod

@@ -31,6 +31,7 @@ def extract_cmd(
     lines: bool = typer.Option(False, "--lines", help="raw text: one document per line"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)"),
+    precision: str = typer.Option("auto", "--precision", help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32 or bf16"),
 ) -> None:
     from ..extract import extract
 
@@ -42,9 +43,9 @@ def extract_cmd(
     opts = {"lines": True} if lines else None
     try:
         stats = extract(input, model, output, input_format=input_format, output_format=output_format, mode=mode, batch_tokens=batch_tokens,
-                        threshold=threshold, use_gold_ids=gold_ids, resume=resume, lenient=lenient, reader_options=opts, progress=progress, console=err)
+                        threshold=threshold, use_gold_ids=gold_ids, resume=resume, lenient=lenient, reader_options=opts, progress=progress, console=err, precision=precision)
     except BiorelError as e:
         err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     resumed = f" ({stats.resumed} already done before)" if stats.resumed else ""
-    typer.echo(f"{stats.written} documents written to {stats.output}{resumed}; {stats.docs_per_second:.1f} docs/s")
+    typer.echo(f"{stats.written} documents written to {stats.output}{resumed}; {stats.docs_per_second:.1f} docs/s ({stats.precision})")

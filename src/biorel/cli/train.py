@@ -52,3 +52,23 @@ def train_cmd(
         return
     best = f"{result.best_metric:.4f}" if result.best_metric is not None else "n/a"
     typer.echo(f"{result.stopped}; {result.global_step} steps; best {cfg.evaluation.primary_metric} {best} (epoch {result.best_epoch}); model: {result.best_dir}")
+
+
+@app.command("package", help="Write a compact copy of a trained model folder: bf16 weights, and the tensors that are identical "
+             "to the base encoder's left out (taken from the base at load time, checked by sha256).")
+def package_cmd(
+    model: Path = typer.Argument(..., help="a trained model folder (e.g. runs/bc5cdr/best)"),
+    output: Path = typer.Argument(..., help="folder to write"),
+    dtype: str = typer.Option("bf16", "--dtype", help="bf16 or fp32"),
+    base: Optional[str] = typer.Option(None, "--base", help="base encoder (alias, folder or id); default: the one the model was trained from; '' keeps every tensor"),
+) -> None:
+    from ..models.package import package_model
+
+    try:
+        summary = package_model(model, output, dtype=dtype, base=base)
+    except BiorelError as e:
+        _fail(e)
+        return
+    mib = 1024 * 1024
+    typer.echo(f"{output}: {summary['packaged_bytes'] / mib:.1f} MiB of weights ({summary['dtype']}), was {summary['source_bytes'] / mib:.1f} MiB; "
+               f"{len(summary['omitted'])} tensor(s) taken from the base encoder at load time")

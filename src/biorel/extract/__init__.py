@@ -42,6 +42,7 @@ class ExtractStats:
     output: str
     resumed: int = 0
     written: int = 0
+    precision: str = "fp32"
     without_entities: int = 0
     seconds: float = 0.0
 
@@ -137,19 +138,25 @@ def extract(
     reader_options: dict[str, Any] | None = None,
     progress: bool = True,
     console=None,
+    precision: str = "auto",
 ) -> ExtractStats:
     """Predict every document of ``input`` with ``model`` (a folder or a loaded
-    model) and write them to ``output`` (see the module docstring)."""
+    model) and write them to ``output`` (see the module docstring).
+    ``precision``: ``auto`` (bf16 where the hardware has native bf16, else
+    fp32), ``fp32`` or ``bf16``; see :meth:`biorel.models.BiorelModel.set_precision`."""
     from rich.console import Console
 
     from .. import io
     from ..errors import Diagnostics
     from ..models import MODES, load_model
+    from ..models.base import PRECISIONS
 
     if mode not in MODES:
         raise error("E412", option=f"--mode {mode}", reason=f"valid modes: {', '.join(MODES)}")
     if batch_tokens < 1:
         raise error("E412", option=f"--batch-tokens {batch_tokens}", reason="must be at least 1")
+    if precision not in PRECISIONS:
+        raise error("E412", option=f"--precision {precision}", reason=f"valid precisions: {', '.join(PRECISIONS)}")
     if not 0.0 <= threshold <= 1.0:
         raise error("E412", option=f"--threshold {threshold}", reason="must lie in [0, 1]")
     console = console or Console(stderr=True)
@@ -167,6 +174,7 @@ def extract(
         fingerprint = _model_fingerprint(model_dir)
     else:
         model_obj, model_dir, fingerprint = model, None, "(in memory)"
+    precision = model_obj.set_precision(precision)
 
     journal, meta_path = partial_paths(out)
     meta = {
@@ -177,6 +185,7 @@ def extract(
         "threshold": threshold,
         "use_gold_ids": use_gold_ids,
         "output_format": out_fmt.name,
+        "precision": precision,
     }
     done: set[str] = set()
     if journal.exists() or meta_path.exists():
@@ -195,7 +204,7 @@ def extract(
     out.parent.mkdir(parents=True, exist_ok=True)
     meta_path.write_text(json.dumps(meta, indent=1), "utf-8")
 
-    stats = ExtractStats(output=str(out), resumed=len(done))
+    stats = ExtractStats(output=str(out), resumed=len(done), precision=precision)
     diags = Diagnostics() if lenient else None
     docs = io.read(input, in_fmt.name, lenient=lenient, diagnostics=diags, **(reader_options or {}))
     todo = (d for d in docs if d.id not in done)

@@ -28,6 +28,28 @@ from ..types import Document
 
 Mode = Literal["e2e", "gold"]
 MODES: tuple[str, ...] = ("e2e", "gold")
+#: inference precisions; ``auto`` picks bf16 where the hardware computes it
+#: natively (:func:`native_bf16`), else fp32
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+
+
+def native_bf16() -> bool:
+    """Whether bf16 matrix products run natively here: a CUDA device with bf16,
+    or a CPU with AVX512-BF16 or AMX-BF16 (elsewhere bf16 is emulated and slower
+    than fp32)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return bool(torch.cuda.is_bf16_supported())
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
 
 
 class BiorelModel:
@@ -76,6 +98,20 @@ class BiorelModel:
     def cost(self, doc: Document) -> int:
         """A cheap size estimate used to batch by token budget."""
         return max(1, len(doc.text) // 4)
+
+    #: the inference precision in use (see :meth:`set_precision`)
+    precision: str = "fp32"
+
+    def set_precision(self, precision: str) -> str:
+        """Switch inference to ``precision`` (one of :data:`PRECISIONS`);
+        returns the precision chosen (``auto`` resolves to a concrete one).
+        Models that only run in fp32 accept ``fp32`` and ``auto``."""
+        if precision not in PRECISIONS:
+            raise error("E412", option=f"precision={precision!r}", reason=f"valid precisions: {', '.join(PRECISIONS)}")
+        if precision == "bf16":
+            raise error("E412", option="precision='bf16'", reason=f"{self.architecture or type(self).__name__} runs in fp32 only")
+        self.precision = "fp32"
+        return self.precision
 
     def save(self, path: str | Path, *, metrics: dict | None = None, provenance: dict | None = None) -> Path:
         raise NotImplementedError

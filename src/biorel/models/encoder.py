@@ -115,15 +115,33 @@ def load_encoder(cfg: EncoderConfig) -> tuple[Any, Any]:
             hf_config = AutoConfig.for_model(model_type, **conf)
         except (KeyError, ValueError, TypeError) as e:
             raise error("E405", name=f"random {model_type}", reason=str(e)) from None
+        _override_attention_dropout(hf_config, cfg)
         if hf_config.vocab_size < len(tokenizer):
             raise error("E405", name=f"random {model_type}", reason=f"vocab_size {hf_config.vocab_size} < tokenizer size {len(tokenizer)}")
         return AutoModel.from_config(hf_config, trust_remote_code=False), tokenizer
     path = resolve_name(cfg.name)
     try:
-        encoder = AutoModel.from_pretrained(path, local_files_only=cfg.local_files_only, revision=cfg.revision, trust_remote_code=False)
+        hf_config = AutoConfig.from_pretrained(path, local_files_only=cfg.local_files_only, revision=cfg.revision, trust_remote_code=False)
+        _override_attention_dropout(hf_config, cfg)
+        encoder = AutoModel.from_pretrained(path, config=hf_config, local_files_only=cfg.local_files_only, revision=cfg.revision, trust_remote_code=False)
     except (OSError, ValueError) as e:
         raise error("E405", name=cfg.name, reason=str(e).splitlines()[0]) from None
     return encoder, tokenizer
+
+
+#: names HF configs use for the attention-probability dropout
+ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout", "attn_pdrop")
+
+
+def _override_attention_dropout(hf_config: Any, cfg: EncoderConfig) -> None:
+    if cfg.attention_dropout is None:
+        return
+    keys = [k for k in ATTENTION_DROPOUT_KEYS if hasattr(hf_config, k)]
+    if not keys:
+        raise error("E402", key="model.encoder.attention_dropout",
+                    reason=f"the {getattr(hf_config, 'model_type', '?')} config has none of {', '.join(ATTENTION_DROPOUT_KEYS)}; leave it unset")
+    for k in keys:
+        setattr(hf_config, k, cfg.attention_dropout)
 
 
 def encoder_from_saved(folder: Path) -> Any:

@@ -92,6 +92,10 @@ class JointNERRE(BiorelModel):
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         #: bf16 autocast for the forward pass (set by the trainer when measured faster)
         self.autocast = False
+        self.precision = "fp32"
+        self._fp32_encoder: dict[str, torch.Tensor] | None = None
+        #: features computed by :meth:`cost`, reused once by prediction
+        self._feature_cache: dict[tuple[str, int, int], Features] = {}
         self.loss_weights = {"ner": 1.0, "re": 1.0}
 
     # ---- construction --------------------------------------------------------
@@ -109,10 +113,44 @@ class JointNERRE(BiorelModel):
         return self.net.parameters()
 
     def cost(self, doc: Document) -> int:
-        """Encoder tokens this document costs (its windows, special tokens included)."""
+        """Encoder tokens this document costs (its windows, special tokens
+        included). The features are kept for the prediction that follows."""
         f = self.featurizer(doc)
+        if len(self._feature_cache) >= 4096:
+            self._feature_cache.clear()
+        self._feature_cache[self._cache_key(doc)] = f
         return max(1, sum(e - s + self.featurizer.n_special for s, e in f.windows))
 
+    @staticmethod
+    def _cache_key(doc: Document) -> tuple[str, int, int]:
+        return (doc.id, len(doc.passages), hash(doc.text))
+
+    def _features(self, doc: Document) -> Features:
+        f = self._feature_cache.pop(self._cache_key(doc), None)
+        return f if f is not None else self.featurizer(doc)
+
+    def set_precision(self, precision: str) -> str:
+        """Inference precision of the encoder: ``bf16`` casts its weights to
+        bfloat16 (heads stay fp32), ``fp32`` casts them back, ``auto`` picks
+        bf16 where the hardware has native bf16 (:func:`~biorel.models.base.native_bf16`).
+        Measured on BC5CDR test: BENCHMARKS.md."""
+        from .base import PRECISIONS, native_bf16
+
+        if precision not in PRECISIONS:
+            raise error("E412", option=f"precision={precision!r}", reason=f"valid precisions: {', '.join(PRECISIONS)}")
+        if precision == "auto":
+            precision = "bf16" if native_bf16() else "fp32"
+        enc = self.net.encoder
+        if precision == "bf16" and self.precision != "bf16":
+            # keep the fp32 weights so that switching back is exact
+            self._fp32_encoder = {k: v.detach().clone() for k, v in enc.state_dict().items()}
+            enc.to(torch.bfloat16)
+        elif precision == "fp32" and self.precision == "bf16":
+            enc.to(torch.float32)
+            enc.load_state_dict(self._fp32_encoder)
+            self._fp32_encoder = None
+        self.precision = precision
+        return precision
     # ---- encoding --------------------------------------------------------------
     def encode(self, feats: Sequence[Features]) -> list[torch.Tensor]:
         """Stitched token vectors ``[n_tokens, H]`` per document."""
@@ -266,7 +304,7 @@ class JointNERRE(BiorelModel):
         self.net.eval()
         out: dict[str, list[Document]] = {m: [] for m in modes}
         with torch.inference_mode():
-            feats = [self.featurizer(d) for d in docs]
+            feats = [self._features(d) for d in docs]
             reps = self.encode(feats)
             for doc, f, tok in zip(docs, feats, reps):
                 if "e2e" in modes:
@@ -336,7 +374,10 @@ class JointNERRE(BiorelModel):
         meta = {"architecture": self.architecture, "biorel_version": __version__, "model": json.loads(self.cfg.model_dump_json())}
         (tmp / "config.json").write_text(json.dumps(meta, indent=2), "utf-8")
         (tmp / "labels.json").write_text(json.dumps(self.labels.to_dict(), indent=2), "utf-8")
+        # always the fp32 weights on disk, whatever the inference precision in use
         state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
+        if self.precision == "bf16":
+            state.update({f"encoder.{k}": v.detach().cpu().contiguous() for k, v in self._fp32_encoder.items()})
         save_file(state, str(tmp / "model.safetensors"), metadata={"architecture": self.architecture, "format": "pt"})
         (tmp / "encoder").mkdir()
         self.net.encoder.config.to_json_file(str(tmp / "encoder" / "config.json"))
@@ -376,7 +417,9 @@ class JointNERRE(BiorelModel):
             state = load_file(str(p / "model.safetensors"))
         except (SafetensorError, OSError) as e:
             raise error("E404", path=str(p), reason=f"model.safetensors: {e}") from None
-        model.load_state(state)
+        from .package import complete_state
+
+        model.load_state(complete_state(p, meta, state))
         model.net.eval()
         return model
 

@@ -243,3 +243,33 @@ class ModelContract:
         one = [model.predict([d], "gold")[0] for d in docs[:3]]
         many = model.predict(docs[:3], "gold")
         assert [[(r.head, r.tail, r.type) for r in d.relations] for d in one] == [[(r.head, r.tail, r.type) for r in d.relations] for d in many]
+
+    def test_precision_switch(self, tmp_path):
+        """bf16 inference gives valid documents, fp32 afterwards gives exactly
+        the fp32 predictions again, and a model saved while in bf16 is saved in
+        fp32 (same predictions as the fp32 model)."""
+        import pytest
+        import torch
+
+        from ..errors import BiorelError
+        from ..validate import check_document
+        from . import load_model
+
+        model, docs = self._build(tmp_path)
+        self._train(model, docs, self.train_steps)
+        fp32 = [d.to_dict() for d in model.predict(docs, "e2e")]
+        assert model.set_precision("auto") in ("fp32", "bf16")
+        assert model.set_precision("bf16") == "bf16"
+        for pred in model.predict(docs, "e2e") + model.predict(docs, "gold"):
+            assert check_document(pred) == []
+        model.save(tmp_path / "saved-in-bf16")
+        from safetensors import safe_open
+
+        with safe_open(str(tmp_path / "saved-in-bf16" / "model.safetensors"), "pt") as fh:
+            assert {fh.get_tensor(k).dtype for k in fh.keys() if fh.get_tensor(k).is_floating_point()} == {torch.float32}
+        assert model.set_precision("fp32") == "fp32"
+        assert [d.to_dict() for d in model.predict(docs, "e2e")] == fp32
+        assert [d.to_dict() for d in load_model(tmp_path / "saved-in-bf16").predict(docs, "e2e")] == fp32
+        with pytest.raises(BiorelError) as e:
+            model.set_precision("int4")
+        assert e.value.code == "E412" and "bf16" in str(e.value)

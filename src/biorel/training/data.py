@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import BiorelError, Diagnostics, error
 from ..types import Document
@@ -40,9 +40,32 @@ def documents_digest(docs: list[Document]) -> str:
     return h.hexdigest()
 
 
-def load_split(ref: str, *, format: str | None = None, lenient: bool = False, limit: int = 0) -> tuple[list[Document], dict[str, Any]]:
-    """``(documents, provenance)`` for a data reference."""
+def load_split(ref: str | Sequence[str], *, format: str | None = None, lenient: bool = False, limit: int = 0) -> tuple[list[Document], dict[str, Any]]:
+    """``(documents, provenance)`` for a data reference, or for a list of them
+    (read in order and concatenated; ``limit`` applies to the whole)."""
     from .. import io
+
+    if not isinstance(ref, str):
+        refs = list(ref)
+        if not refs:
+            raise error("E408", ref="[]", reason="an empty list of data references")
+        docs: list[Document] = []
+        parts = []
+        for r in refs:
+            part_docs, part_prov = load_split(r, format=format, lenient=lenient)
+            docs.extend(part_docs)
+            parts.append(part_prov)
+        seen: dict[str, str] = {}
+        offset = 0
+        for p in parts:
+            for d in docs[offset : offset + p["documents"]]:
+                if d.id in seen:
+                    raise error("E408", ref=p["ref"], reason=f"document id {d.id!r} is also in {seen[d.id]}; the concatenated splits must not overlap")
+                seen[d.id] = p["ref"]
+            offset += p["documents"]
+        if limit:
+            docs = docs[:limit]
+        return docs, {"ref": refs, "parts": parts, "documents": len(docs), "limit": limit, "content_sha256": documents_digest(docs)}
 
     diags = Diagnostics()
     prov: dict[str, Any] = {"ref": ref}

@@ -209,6 +209,10 @@ class Trainer:
         else:
             model = build_model(self.cfg.model, train_docs)
         model.loss_weights = {"ner": tc.loss_weights.ner, "re": tc.loss_weights.re}
+        if tc.freeze_embeddings:
+            frozen = model.net.encoder.get_input_embeddings().weight
+            frozen.requires_grad_(False)
+            self.provenance["frozen"] = {"input_embeddings": list(frozen.shape)}
 
         items = [model.prepare(d) for d in train_docs]
         stats = {k: sum(it.stats.get(k, 0) for it in items) for k in ("tokens", "windows", "misaligned_mentions", "unreachable_relations")}
