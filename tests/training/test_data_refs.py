@@ -42,3 +42,25 @@ def test_shipped_config_dev_splits_load(config, mirror, monkeypatch):
     cfg = load_config(config)
     docs, prov = load_split(cfg.data.dev, limit=50)
     assert len(docs) == 50 and prov["dataset"] and any(d.mentions for d in docs)
+
+
+def test_a_list_of_refs_is_their_concatenation(tmp_path):
+    a, b = toy_corpus(3, prefix="a"), toy_corpus(2, prefix="b")
+    io.write(a, tmp_path / "a.jsonl")
+    io.write(b, tmp_path / "b.jsonl")
+    got, prov = load_split([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")])
+    assert [d.id for d in got] == [d.id for d in a + b]
+    assert prov["documents"] == 5 and [p["documents"] for p in prov["parts"]] == [3, 2]
+    got, prov = load_split([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")], limit=4)
+    assert len(got) == 4 and prov["limit"] == 4
+    with pytest.raises(BiorelError) as e:  # overlapping parts
+        load_split([str(tmp_path / "a.jsonl"), str(tmp_path / "a.jsonl")])
+    assert e.value.code == "E408" and "also in" in str(e.value)
+    with pytest.raises(BiorelError) as e:
+        load_split([])
+    assert e.value.code == "E408"
+
+
+def test_list_refs_in_configs_and_overrides(tmp_path):
+    cfg = load_config(CONFIGS[0], ['--data.train=["bc5cdr:train", "bc5cdr:dev"]', '--data.dev=""'])
+    assert cfg.data.train == ["bc5cdr:train", "bc5cdr:dev"] and not cfg.data.dev

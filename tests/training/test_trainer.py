@@ -201,3 +201,30 @@ def test_no_training_data_is_e407(tok, tmp_path):
     with pytest.raises(BiorelError) as e:
         train(Config.model_validate({"data": {"train": str(tmp_path / "missing.jsonl")}, "training": {"output_dir": str(tmp_path / "z")}}))
     assert e.value.code == "E408"
+
+
+def test_freeze_embeddings_keeps_the_word_piece_matrix(tok, tmp_path):
+    cfg = make_cfg(tok, tmp_path / "frozen", epochs=1, freeze_embeddings=True)
+    torch.manual_seed(0)
+    t = Trainer(cfg, train_docs=TRAIN, dev_docs=[])
+    res = t.train()
+    from biorel.models import build_model
+
+    torch.manual_seed(cfg.training.seed)
+    fresh = build_model(cfg.model, TRAIN)  # same seed: the same initial encoder
+    w = weights(res.best_dir)
+    key = "encoder.embeddings.word_embeddings.weight"
+    assert torch.equal(w[key], fresh.net.encoder.get_input_embeddings().weight.detach())
+    assert not torch.equal(w["encoder.encoder.layer.0.attention.self.query.weight"], fresh.net.state_dict()["encoder.encoder.layer.0.attention.self.query.weight"])
+    assert t.provenance["frozen"]["input_embeddings"] == list(w[key].shape)
+
+
+def test_attention_dropout_override(tok):
+    from biorel.config import ModelConfig
+    from biorel.models.encoder import load_encoder
+
+    cfg = ModelConfig.model_validate(tiny_model_config(tok))
+    enc, _ = load_encoder(cfg.encoder.model_copy(update={"attention_dropout": 0.0}))
+    assert enc.config.attention_probs_dropout_prob == 0.0
+    enc, _ = load_encoder(cfg.encoder)
+    assert enc.config.attention_probs_dropout_prob == 0.1  # the HF default is kept
