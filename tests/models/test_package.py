@@ -49,10 +49,11 @@ def test_package_leaves_out_base_tensors_and_restores_them(trained):
     assert "encoder.embeddings.word_embeddings.weight" in summary["omitted"]
     # trained tensors differ from the base and are kept
     assert "encoder.encoder.layer.0.attention.self.query.weight" not in summary["omitted"]
-    assert summary["packaged_bytes"] < summary["source_bytes"] / 2
+    assert summary["packaged_bytes"] < 0.6 * summary["source_bytes"]  # tiny model: the fp32 heads are a large share
     stored = load_file(str(tmp_path / "packaged" / "model.safetensors"))
     assert all(k not in stored for k in summary["omitted"])
-    assert {v.dtype for v in stored.values() if v.is_floating_point()} == {torch.bfloat16}
+    assert {v.dtype for k, v in stored.items() if v.is_floating_point() and k.startswith("encoder.")} == {torch.bfloat16}
+    assert {v.dtype for k, v in stored.items() if not k.startswith("encoder.")} == {torch.float32}
     meta = json.loads((tmp_path / "packaged" / "config.json").read_text())
     assert meta["base_encoder"]["omitted"]["encoder.embeddings.word_embeddings.weight"] == tensor_digest(
         model.net.encoder.get_input_embeddings().weight)
@@ -60,10 +61,14 @@ def test_package_leaves_out_base_tensors_and_restores_them(trained):
     loaded = load_model(tmp_path / "packaged")
     original = model.net.state_dict()
     for k, v in loaded.net.state_dict().items():
-        expected = original[k] if k in summary["omitted"] or not v.is_floating_point() else original[k].to(torch.bfloat16).float()
+        rounded = k.startswith("encoder.") and k not in summary["omitted"] and v.is_floating_point()
+        expected = original[k].to(torch.bfloat16).float() if rounded else original[k]
         assert torch.equal(v, expected), k
+    # the package run in bf16 predicts exactly like the trained model run in bf16
+    model.set_precision("bf16")
+    loaded.set_precision("bf16")
     for mode in ("e2e", "gold"):
-        assert len(loaded.predict(docs, mode)) == len(docs)
+        assert [d.to_dict() for d in loaded.predict(docs, mode)] == [d.to_dict() for d in model.predict(docs, mode)]
 
 
 def test_fp32_package_predicts_exactly_like_the_trained_model(trained):

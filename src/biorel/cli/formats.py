@@ -249,7 +249,8 @@ def formats_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON i
 
 @app.command()
 def demo(outdir: Path = typer.Argument(Path("biorel-demo"), help="folder for the converted files")) -> None:
-    """Convert the bundled sample corpus (PubTator) to other formats and show its stats."""
+    """Convert the bundled sample corpus (PubTator) to other formats, show its stats, and extract chemicals, diseases
+    and CID relations from it with the shipped default model (when the model extras are installed)."""
     src = sample_path()
     targets = [("jsonl", "sample.jsonl"), ("conll", "sample.conll")]
     targets += [(f, n) for f, n in (("bioc-xml", "sample.bioc.xml"), ("bioc", "sample.bioc.xml")) if f in registry.formats][:1]
@@ -262,3 +263,9 @@ def demo(outdir: Path = typer.Argument(Path("biorel-demo"), help="folder for the
     except BiorelError as e:
         _fail(e)
     out.print(stats_table(st, title=f"sample corpus ({src.name})"))
+    from .extract import demo_extraction
+
+    try:
+        demo_extraction(src, outdir, out)
+    except BiorelError as e:
+        _fail(e)

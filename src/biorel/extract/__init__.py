@@ -169,7 +169,9 @@ def extract(
         raise error("E412", option="--mode gold", reason="raw text has no entities; use --mode e2e")
 
     if isinstance(model, (str, os.PathLike)):
-        model_dir = Path(model)
+        from ..models.shipped import resolve_model
+
+        model_dir = resolve_model(model)
         model_obj = load_model(model_dir)
         fingerprint = _model_fingerprint(model_dir)
     else:

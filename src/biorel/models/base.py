@@ -138,9 +138,12 @@ def read_model_meta(path: str | Path) -> dict[str, Any]:
 
 
 def load_model(path: str | Path) -> BiorelModel:
-    """Load any saved biorel model; the architecture comes from its config."""
+    """Load any saved biorel model (a folder, or the name of a shipped model,
+    :mod:`biorel.models.shipped`); the architecture comes from its config."""
     from . import joint as _joint  # noqa: F401  (registers the built-ins)
+    from .shipped import resolve_model
 
+    path = resolve_model(path)
     meta = read_model_meta(path)
     cls = registry.models.get(meta["architecture"])
     return cls.load(path)

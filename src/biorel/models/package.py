@@ -3,8 +3,8 @@
 :func:`package_model` rewrites a saved model folder so that it is small enough to
 ship inside a repository or a wheel:
 
-* weights are stored in ``bf16`` (or kept in ``fp32``); they are cast back to fp32
-  on load;
+* encoder weights are stored in ``bf16`` (or kept in ``fp32``) and cast back to
+  fp32 on load; the task heads stay fp32;
 * every encoder tensor that is bit-identical to the base encoder's (for example
   the word-piece embedding matrix of a model trained with
   ``training.freeze_embeddings``) is left out. ``config.json`` then names the base
@@ -79,7 +79,10 @@ def package_model(src: str | Path, dst: str | Path, *, dtype: str = "bf16", base
             if key in state and tuple(state[key].shape) == tuple(v.shape) and torch.equal(state[key].float(), v.float()):
                 omitted[key] = tensor_digest(v)
     target_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
-    kept = {k: (v.to(target_dtype) if v.is_floating_point() else v).contiguous() for k, v in state.items() if k not in omitted}
+    # encoder tensors in ``dtype``; the small task heads stay fp32, so a bf16
+    # package predicts exactly like the trained model run with precision bf16
+    kept = {k: (v.to(target_dtype) if v.is_floating_point() and k.startswith("encoder.") else v).contiguous()
+            for k, v in state.items() if k not in omitted}
     if dst.exists():
         shutil.rmtree(dst)
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("model.safetensors"))

@@ -60,6 +60,15 @@ def _git_commit() -> str | None:
         return None
 
 
+def _peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (MiB)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
+
+
 def lr_factor(step: int, total: int, warmup: int) -> float:
     """Linear warmup to 1, then linear decay to 0 at ``total``."""
     if warmup and step < warmup:
@@ -250,6 +259,7 @@ class Trainer:
                 random.Random(tc.seed * 1_000_003 + epoch).shuffle(order)
                 batches = [order[i : i + tc.batch_size] for i in range(0, len(order), tc.batch_size)]
                 model.net.train()
+                epoch_start = time.perf_counter()
                 running: list[float] = []
                 opt.zero_grad(set_to_none=True)
                 b = state["batch"]
@@ -279,10 +289,15 @@ class Trainer:
                     if tc.max_steps and state["global_step"] >= tc.max_steps:
                         break
                 # ---- end of epoch (or of the step budget) ----
-                record: dict[str, Any] = {"epoch": epoch + 1, "global_step": state["global_step"], "train_loss": sum(running) / max(1, len(running))}
+                record: dict[str, Any] = {
+                    "epoch": epoch + 1, "global_step": state["global_step"], "train_loss": sum(running) / max(1, len(running)),
+                    "train_seconds": round(time.perf_counter() - epoch_start, 2), "peak_rss_mib": _peak_rss_mib(),
+                }
                 finished_epoch = state["batch"] >= len(batches)
                 if dev_docs:
+                    dev_start = time.perf_counter()
                     metrics = self.evaluate(model, dev_docs)
+                    record["dev_seconds"] = round(time.perf_counter() - dev_start, 2)
                     value = primary_value(metrics, self.cfg.evaluation.primary_metric)
                     record["dev"] = metrics
                     improved = state["best"] is None or value > state["best"]
