@@ -66,6 +66,7 @@ def test_output_folder_contents(tok, tmp_path):
     assert prov["data"]["train"]["documents"] == 12 and len(prov["data"]["train"]["content_sha256"]) == 64
     assert prov["seed"] == 7 and prov["config"]["training"]["grad_accum"] == 2
     assert len(res.history) == 2 and res.global_step == 2 * 2  # 4 batches per epoch, 2 per step
+    assert all(h["train_seconds"] > 0 and h["peak_rss_mib"] > 50 for h in res.history)
     assert not any(p.suffix == ".pkl" or p.suffix == ".bin" for p in best.rglob("*"))
     # the best model is loadable and predicts
     model = load_model(best)
