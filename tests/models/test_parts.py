@@ -119,6 +119,72 @@ def test_normalised_string_grouping():
     assert ents["D002945"].mention_ids == ("d", "e") and ents["D002945"].name is None
 
 
+def _mentions_in(text, spans):
+    return [Mention(f"m{k}", ((s, e),), text[s:e], t) for k, (s, e, t) in enumerate(spans)]
+
+
+def test_abbreviations_join_their_long_form():
+    from biorel.models.grouping import abbreviation_links, is_abbreviation
+
+    assert is_abbreviation("PAN", "puromycin aminonucleoside")
+    assert is_abbreviation("5-FU", "5-fluorouracil")
+    assert is_abbreviation("NMS", "neuroleptic malignant syndrome")
+    assert not is_abbreviation("PAN", "nephrosis")  # letters not in the long form
+    assert not is_abbreviation("UA", "puromycin aminonucleoside")  # no 'u' before an 'a' that ends the match
+    assert not is_abbreviation("RP", "puromycin")  # 'r' must start a word of the long form
+    assert not is_abbreviation("XP", "puromycin")
+    assert not is_abbreviation("a", "alpha")  # too short
+    text = "Puromycin aminonucleoside (PAN) caused nephrosis. PAN-treated rats and PAN (2 mg) vs. saline (PAN)."
+    spans = [(0, 25, "Chemical"), (27, 30, "Chemical"), (39, 48, "Disease"), (50, 53, "Chemical"), (71, 74, "Chemical"),
+             (86, 92, "Chemical"), (94, 97, "Chemical")]
+    ms = _mentions_in(text, spans)
+    ents = group_mentions(ms, text)
+    chem = [e for e in ents if e.type == "Chemical"]
+    # the PAN mentions join "puromycin aminonucleoside"; "saline (PAN)" is not a definition of PAN
+    assert chem[0].id == "Chemical:puromycin aminonucleoside" and chem[0].mention_ids == ("m0", "m1", "m3", "m4", "m6")
+    assert [e.id for e in chem[1:]] == ["Chemical:saline"]
+    assert abbreviation_links(ms, text) == {"Chemical:pan": "Chemical:puromycin aminonucleoside"}
+    # without the text, or across types, nothing is linked
+    assert len([e for e in group_mentions(ms) if e.type == "Chemical"]) == 3
+    mixed = _mentions_in("neuroleptic malignant syndrome (NMS)", [(0, 30, "Disease"), (32, 35, "Chemical")])
+    assert abbreviation_links(mixed, "neuroleptic malignant syndrome (NMS)") == {}
+    # "SHORT (long form)" also counts
+    rev = "NMS (neuroleptic malignant syndrome)"
+    assert abbreviation_links(_mentions_in(rev, [(0, 3, "Disease"), (5, 35, "Disease")]), rev) == {"Disease:nms": "Disease:neuroleptic malignant syndrome"}
+
+
+def test_word_level_tags_never_split_a_word():
+    from biorel.models.labels import LabelMaps, word_level_tags, word_starts
+
+    text = "MDMA and cortisol-induced SRC"
+    offsets = [(0, 2), (2, 4), (5, 8), (9, 13), (13, 17), (17, 18), (18, 25), (26, 28), (28, 29)]
+    assert word_starts(offsets, text) == [True, False, True, True, False, True, True, True, False]
+    bio = LabelMaps(entity_types=["Chemical", "Disease"], scheme="BIO")
+    t = {n: i for i, n in enumerate(bio.tags)}
+    tags = [t["B-Chemical"], t["B-Disease"], t["O"], t["O"], t["B-Chemical"], t["O"], t["O"], t["B-Disease"], t["I-Chemical"]]
+    fixed = word_level_tags(tags, word_starts(offsets, text), bio)
+    assert [bio.tags[k] for k in fixed] == ["B-Chemical", "I-Chemical", "O", "O", "O", "O", "O", "B-Disease", "I-Disease"]
+    assert decode_tags(fixed, bio) == [(0, 2, "Chemical"), (7, 9, "Disease")]
+    bilou = LabelMaps(entity_types=["Chemical"], scheme="BILOU")
+    u = {n: i for i, n in enumerate(bilou.tags)}
+    three = [(0, 3), (3, 6), (6, 9)]
+    for first, want in (("U", ["B", "I", "L"]), ("B", ["B", "I", "I"]), ("L", ["I", "I", "L"]), ("I", ["I", "I", "I"])):
+        got = word_level_tags([u[f"{first}-Chemical"], u["O"], u["U-Chemical"]], word_starts(three, "abcdefghi"), bilou)
+        assert [bilou.tags[k].split("-")[0] for k in got] == want, first
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 4)), min_size=1, max_size=30))
+def test_word_level_spans_align_with_words(tokens):
+    from biorel.models.labels import LabelMaps, word_level_tags
+
+    labels = LabelMaps(entity_types=["Chemical", "Disease"], scheme="BIO")
+    starts = [True] + [s for s, _ in tokens[1:]]
+    tags = [k for _, k in tokens]
+    for i, j, _ in decode_tags(word_level_tags(tags, starts, labels), labels):
+        assert starts[i] and (j == len(tags) or starts[j])
+
+
 def test_inherit_gold_ids():
     gold = [Mention("g", ((0, 4),), "CDDP", "Chemical", ("D002945",)), Mention("h", ((5, 9),), "pain", "Disease", ("-1",))]
     pred = [Mention("m0", ((0, 4),), "CDDP", "Chemical"), Mention("m1", ((5, 9),), "pain", "Disease"), Mention("m2", ((0, 4),), "CDDP", "Disease")]

@@ -32,6 +32,7 @@ def extract_cmd(
     lines: bool = typer.Option(False, "--lines", help="raw text: one document per line"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)"),
+    window_batch: Optional[int] = typer.Option(None, "--window-batch", help="encoder windows per forward pass (default: the model's setting)"),
     precision: str = typer.Option("auto", "--precision", help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32 or bf16"),
 ) -> None:
     from ..extract import extract
@@ -44,7 +45,7 @@ def extract_cmd(
     opts = {"lines": True} if lines else None
     try:
         stats = extract(input, model, output, input_format=input_format, output_format=output_format, mode=mode, batch_tokens=batch_tokens,
-                        threshold=threshold, use_gold_ids=gold_ids, resume=resume, lenient=lenient, reader_options=opts, progress=progress, console=err, precision=precision)
+                        threshold=threshold, use_gold_ids=gold_ids, resume=resume, lenient=lenient, reader_options=opts, progress=progress, console=err, precision=precision, window_batch=window_batch)
     except BiorelError as e:
         err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)

@@ -139,11 +139,14 @@ def extract(
     progress: bool = True,
     console=None,
     precision: str = "auto",
+    window_batch: int | None = None,
 ) -> ExtractStats:
     """Predict every document of ``input`` with ``model`` (a folder or a loaded
     model) and write them to ``output`` (see the module docstring).
     ``precision``: ``auto`` (bf16 where the hardware has native bf16, else
-    fp32), ``fp32`` or ``bf16``; see :meth:`biorel.models.BiorelModel.set_precision`."""
+    fp32), ``fp32`` or ``bf16``; see :meth:`biorel.models.BiorelModel.set_precision`.
+    ``window_batch``: encoder windows per forward pass (default: the model's
+    ``window_batch``)."""
     from rich.console import Console
 
     from .. import io
@@ -177,6 +180,10 @@ def extract(
     else:
         model_obj, model_dir, fingerprint = model, None, "(in memory)"
     precision = model_obj.set_precision(precision)
+    if window_batch is not None:
+        if window_batch < 1:
+            raise error("E412", option=f"--window-batch {window_batch}", reason="must be at least 1")
+        model_obj.cfg.window_batch = window_batch
 
     journal, meta_path = partial_paths(out)
     meta = {

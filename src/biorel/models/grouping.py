@@ -12,6 +12,16 @@ The rule, in order:
    dropped from words longer than three characters (``seizures`` = ``seizure``).
    The entity id is ``"<type>:<normalised text>"``; the name is the first
    mention's text.
+3. When the document text is given, abbreviations defined in it join their long
+   form: two adjacent mentions of the same type written ``long form (SHORT)`` or
+   ``SHORT (long form)`` whose short form passes the Schwartz-Hearst test (every
+   letter and digit of the short form appears in the long form in order, reading
+   both from the end, and its first character starts a word of the long form;
+   the short form has at most 10 characters and two words, and is shorter than
+   the long form) link the short form's string key to the long form's, so
+   every mention with the short form's text, anywhere in the document, joins
+   the long form's entity ("puromycin aminonucleoside (PAN) ... PAN-induced" is
+   one entity).
 """
 
 from __future__ import annotations
@@ -36,11 +46,62 @@ def string_key(m: Mention) -> str:
     return f"{m.type}:{normalise(m.text) or m.text}"
 
 
-def group_mentions(mentions: Iterable[Mention]) -> list[Entity]:
-    """Entities in first-seen order (see the module docstring for the rule)."""
+def is_abbreviation(short: str, long: str) -> bool:
+    """The Schwartz-Hearst test of ``short`` as an abbreviation of ``long``."""
+    short, long = short.strip(), long.strip()
+    if not (1 < len(short) <= 10 and len(short) < len(long) and len(short.split()) <= 2 and any(c.isalpha() for c in short)):
+        return False
+    s, l = short.lower(), long.lower()
+    si, li = len(s) - 1, len(l) - 1
+    while si >= 0:
+        c = s[si]
+        if not c.isalnum():
+            si -= 1
+            continue
+        # the first character of the short form must start a word of the long form
+        while li >= 0 and (l[li] != c or (si == 0 and li > 0 and l[li - 1].isalnum())):
+            li -= 1
+        if li < 0:
+            return False
+        li -= 1
+        si -= 1
+    return True
+
+
+_OPEN = re.compile(r"\s*\(\s*")
+_CLOSE = re.compile(r"\s*\)")
+
+
+def abbreviation_links(mentions: Iterable[Mention], text: str) -> dict[str, str]:
+    """``{short-form string key: long-form string key}`` for the abbreviations
+    defined in ``text`` between adjacent mentions (rule 3 of the module docstring)."""
+    ms = sorted((m for m in mentions if not m.grounded_ids and len(m.spans) == 1), key=lambda m: m.spans[0])
+    links: dict[str, str] = {}
+    for a, b in zip(ms, ms[1:]):
+        (_, e1), (s2, e2) = a.spans[0], b.spans[0]
+        if a.type != b.type or not _OPEN.fullmatch(text, e1, s2) or not _CLOSE.match(text, e2):
+            continue
+        for short, long in ((b, a), (a, b)):
+            if is_abbreviation(short.text, long.text):
+                key, target = string_key(short), string_key(long)
+                if key != target:
+                    links.setdefault(key, links.get(target, target))
+                break
+    return links
+
+
+def group_mentions(mentions: Iterable[Mention], text: str | None = None) -> list[Entity]:
+    """Entities in first-seen order (see the module docstring for the rules;
+    abbreviations are linked only when the document ``text`` is given)."""
+    mentions = list(mentions)
+    links = abbreviation_links(mentions, text) if text else {}
     by_id: dict[str, Entity] = {}
     for m in mentions:
-        keys = m.grounded_ids or (string_key(m),)
+        if m.grounded_ids:
+            keys = m.grounded_ids
+        else:
+            key = string_key(m)
+            keys = (links.get(key, key),)
         for key in keys:
             ent = by_id.get(key)
             if ent is None:

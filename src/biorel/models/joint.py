@@ -34,7 +34,7 @@ from .encoder import encoder_from_saved, load_encoder, load_tokenizer
 from .features import Featurizer, Features
 from .grouping import group_mentions, inherit_gold_ids
 from .heads import PairClassifier, TokenTagger, pool_entities, threshold_loss
-from .labels import LabelMaps, char_to_tokens, decode_tags, encode_tags
+from .labels import LabelMaps, char_to_tokens, decode_tags, encode_tags, word_level_tags, word_starts
 
 
 @dataclass
@@ -311,7 +311,7 @@ class JointNERRE(BiorelModel):
                     mentions = self._tag(f, tok)
                     if use_gold_ids:
                         inherit_gold_ids(mentions, doc.mentions)
-                    entities = group_mentions(mentions)
+                    entities = group_mentions(mentions, f.text)
                     refs = self.entity_refs(doc, f, mentions, entities)
                     rels = self._relate(tok, refs, threshold)
                     out["e2e"].append(_new_doc(doc, mentions, entities, rels))
@@ -329,7 +329,8 @@ class JointNERRE(BiorelModel):
             return []
         probs = torch.softmax(self.net.tagger(tok).float(), dim=-1)
         best, tags = probs.max(-1)
-        spans = decode_tags(tags.tolist(), self.labels, f.breaks)
+        tag_list = word_level_tags(tags.tolist(), word_starts(f.offsets, f.text), self.labels)
+        spans = decode_tags(tag_list, self.labels, f.breaks)
         mentions = []
         for k, (i, j, typ) in enumerate(spans):
             s, e = f.offsets[i][0], f.offsets[j - 1][1]

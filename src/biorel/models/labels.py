@@ -160,6 +160,49 @@ def encode_tags(
     return tags
 
 
+def word_starts(offsets: Sequence[tuple[int, int]], text: str) -> list[bool]:
+    """For each token, whether it starts a word: it does unless it follows the
+    previous token with no gap and both sides of the join are letters or digits
+    (a word-piece continuation such as ``cort`` + ``##isol``)."""
+    out = []
+    prev_end = None
+    for start, end in offsets:
+        cont = prev_end == start and 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
+        out.append(not cont)
+        prev_end = end
+    return out
+
+
+def word_level_tags(tags: Sequence[int], starts: Sequence[bool], labels: LabelMaps) -> list[int]:
+    """Tags made consistent within words: every word takes the label of its
+    first token (its type, and whether it opens, continues or closes a span),
+    so a predicted span never starts or ends inside a word. This is the usual
+    first-sub-word rule of BERT taggers, applied when decoding."""
+    names = labels.tags
+    index = labels.tag_index
+    out = list(tags)
+    n = len(tags)
+    k = 0
+    while k < n:
+        j = k + 1
+        while j < n and not starts[j]:
+            j += 1
+        if j - k > 1:
+            name = names[tags[k]]
+            if name == "O":
+                out[k:j] = [tags[k]] * (j - k)
+            else:
+                prefix, typ = name.split("-", 1)
+                first = {"U": "B", "L": "I"}.get(prefix, prefix) if labels.scheme == "BILOU" else prefix
+                last = {"B": "I", "U": "L"}.get(prefix, prefix) if labels.scheme == "BILOU" else "I"
+                out[k] = index[f"{first}-{typ}"]
+                for m in range(k + 1, j - 1):
+                    out[m] = index[f"I-{typ}"]
+                out[j - 1] = index[f"{last}-{typ}"]
+        k = j
+    return out
+
+
 def decode_tags(tags: Sequence[int], labels: LabelMaps, breaks: Iterable[int] = ()) -> list[tuple[int, int, str]]:
     """Token spans ``(i, j, type)`` (``j`` exclusive) from tag ids. ``breaks``
     are token indices that must start a new span (e.g. the first token of a

