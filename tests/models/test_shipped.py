@@ -53,5 +53,5 @@ def test_default_model_on_the_sample_corpus(tmp_path):
 
 
 # quality floors on the 35 mentions / 5 CID relations of the sample (see the module docstring)
-NER_FLOOR = 0.7
-E2E_TP_FLOOR = 2
+NER_FLOOR = 0.65  # measured 0.730 (27 of 35 mentions, 12 false) when the model was shipped
+E2E_TP_FLOOR = 2  # measured 3 of 5
