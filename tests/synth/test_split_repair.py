@@ -164,7 +164,7 @@ def test_chat_repair_is_a_further_turn_and_keeps_the_models_text(tmp_path):
     out = tmp_path / "o"
     with ScriptedServer([("ok", first, "stop"), ("ok", second, "stop")]) as srv:
         b = _backend(srv)
-        s = SynthJob([make_seed("S1")], out, b, get_template("chat-verbatim"), SynthConfig(n_per_seed=1)).run()
+        s = SynthJob([make_seed("S1")], out, b, get_template("chat-verbatim"), SynthConfig(n_per_seed=1, repairs=1)).run()
         b.close()
     assert len(srv.requests) == 2
     msgs = srv.requests[1]["messages"]
@@ -191,7 +191,7 @@ def test_chat_reprompt_style_sends_a_fresh_prompt(tmp_path):
     out = tmp_path / "o"
     with ScriptedServer([("ok", first, "stop"), ("ok", _text(2, AGELAS), "stop")]) as srv:
         b = _backend(srv)
-        s = SynthJob([make_seed("S1")], out, b, get_template("chat-verbatim"), SynthConfig(n_per_seed=1, repair_style="reprompt")).run()
+        s = SynthJob([make_seed("S1")], out, b, get_template("chat-verbatim"), SynthConfig(n_per_seed=1, repairs=1, repair_style="reprompt")).run()
         b.close()
     one, two = srv.requests[0]["messages"], srv.requests[1]["messages"]
     assert [m["role"] for m in two] == ["system", "user"] and two[0] == one[0]
@@ -207,7 +207,7 @@ def test_chat_reprompt_style_sends_a_fresh_prompt(tmp_path):
 def test_completion_repair_reprompts_with_the_missing_names(tmp_path):
     with ScriptedServer(forget_unless=MARKER) as srv:
         b = _backend(srv)
-        s = SynthJob([make_seed("S1")], tmp_path / "o", b, get_template("paper"), SynthConfig(n_per_seed=1)).run()
+        s = SynthJob([make_seed("S1")], tmp_path / "o", b, get_template("paper"), SynthConfig(n_per_seed=1, repairs=1)).run()
         b.close()
     assert len(srv.requests) == 2
     assert srv.requests[1]["prompt"] == srv.requests[0]["prompt"].replace(
@@ -234,7 +234,7 @@ def test_no_repair_for_other_failures_or_when_off(tmp_path):
     short = "Agelasine B was isolated from Agelas nakamurai."  # too short and misses a name: not repaired
     with ScriptedServer([("ok", short, "stop"), ("ok", _text(3, "Agelasine B was isolated from Agelas nakamurai."), "stop")]) as srv:
         b = _backend(srv)
-        s1 = SynthJob([make_seed("S1")], tmp_path / "a", b, get_template("chat-verbatim"), SynthConfig(n_per_seed=1)).run()
+        s1 = SynthJob([make_seed("S1")], tmp_path / "a", b, get_template("chat-verbatim"), SynthConfig(n_per_seed=1, repairs=1)).run()
         s2 = SynthJob([make_seed("S1")], tmp_path / "b", b, get_template("chat-verbatim"), SynthConfig(n_per_seed=1, repairs=0)).run()
         b.close()
     assert len(srv.requests) == 2
@@ -246,12 +246,12 @@ def test_backend_failure_during_a_repair_leaves_the_key_pending(tmp_path):
     with ScriptedServer([("ok", _text(1, "Agelasine B was isolated from Agelas nakamurai."), "stop"), ("status", 500), ("status", 500)]) as srv:
         b = _backend(srv)
         tpl = get_template("chat-verbatim")
-        s = SynthJob([make_seed("S1")], out, b, tpl, SynthConfig(n_per_seed=1)).run()
+        s = SynthJob([make_seed("S1")], out, b, tpl, SynthConfig(n_per_seed=1, repairs=1)).run()
         assert s.processed == 0 and s.backend_errors == {"http_500": 1}
         err = json.loads((out / ERRORS).read_text())
         assert err["generation"] == 1  # it failed after one finished generation
         srv.script = [("ok", _text(4, AGELAS), "stop")]
-        s2 = SynthJob([make_seed("S1")], out, b, tpl, SynthConfig(n_per_seed=1)).run()
+        s2 = SynthJob([make_seed("S1")], out, b, tpl, SynthConfig(n_per_seed=1, repairs=1)).run()
         b.close()
     assert s2.processed == 1 and s2.accepted_first_time == 1
 
@@ -266,7 +266,7 @@ def test_options_are_checked_and_part_of_the_fingerprint(tmp_path, seeds):
     with ScriptedServer() as srv:
         b = _backend(srv)
         SynthJob(seeds[:1], out, b, get_template("paper"), SynthConfig(n_per_seed=1)).run()
-        for kw in ({"max_entities": 4}, {"repairs": 0}):
+        for kw in ({"max_entities": 4}, {"repairs": 1}):
             with pytest.raises(BiorelError) as e:
                 SynthJob(seeds[:1], out, b, get_template("paper"), SynthConfig(n_per_seed=1, **kw)).run()
             assert e.value.code == "E322"

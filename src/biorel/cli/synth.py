@@ -17,7 +17,7 @@ err = Console(stderr=True)
 # SynthConfig's defaults, repeated here so that building the CLI does not import
 # biorel.synth (a test checks that they agree)
 DEFAULT_MAX_ENTITIES = 6
-DEFAULT_REPAIRS = 1
+DEFAULT_REPAIRS = 0  # = biorel.synth.job.DEFAULT_REPAIRS (a test checks)
 
 
 def _fail(e: BiorelError) -> None:

@@ -88,7 +88,8 @@ MANIFEST = "job.json"
 #: what a fingerprint key added after the first release meant before it existed
 LEGACY_FINGERPRINT = {"max_entities": 0, "repairs": 0, "repair": None}
 DEFAULT_MAX_ENTITIES = 6
-DEFAULT_REPAIRS = 1
+#: off by default: with the offline Qwen2.5-0.5B none of 12 turn-style repairs fixed a reply (BENCHMARKS.md)
+DEFAULT_REPAIRS = 0
 
 
 @dataclass(frozen=True)
