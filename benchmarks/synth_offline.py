@@ -3,7 +3,8 @@ release, K abstracts per seed with a packaged GGUF model in process.
 
     python benchmarks/synth_offline.py --out /tmp/synth-bench [--model qwen2.5-coder-0.5b]
         [--template chat-verbatim] [--n-per-seed 3] [--max-tokens 320] [--n-threads 2] [--limit N]
-        [--max-entities 6] [--repairs 1] [--repair-style turn|reprompt]
+        [--max-entities 6] [--repairs 1] [--repair-style turn|reprompt] [--guide auto|none|findings]
+        [--frequency-penalty F] [--presence-penalty P]
 
 Prints (and writes to OUT/benchmark.json) the acceptance rate, rejections by
 reason, the share of records whose final text states every target entity
@@ -63,13 +64,17 @@ def main() -> None:
     ap.add_argument("--max-entities", type=int, default=DEFAULT_MAX_ENTITIES, help="split seeds with more target entities (0: off)")
     ap.add_argument("--repairs", type=int, default=DEFAULT_REPAIRS, help="follow-ups for replies that miss target entities (0: off)")
     ap.add_argument("--repair-style", default="turn", choices=("turn", "reprompt"), help="chat templates: a further user turn, or a fresh prompt")
+    ap.add_argument("--guide", default="auto", choices=("auto", "none", "findings"), help="grammar-guided decoding (biorel.synth.guide)")
+    ap.add_argument("--frequency-penalty", type=float, default=0.0)
+    ap.add_argument("--presence-penalty", type=float, default=0.0)
     a = ap.parse_args()
     seeds_path = _mirror() / SEEDS
     seeds = read_seeds(seeds_path)
     load_before = os.getloadavg()
     backend = make_backend("llama-cpp", model=a.model, n_threads=a.n_threads)
     cfg = SynthConfig(n_per_seed=a.n_per_seed, temperatures=tuple(float(t) for t in a.temperatures.split(",")), max_tokens=a.max_tokens,
-                      max_entities=a.max_entities, repairs=a.repairs, repair_style=a.repair_style)
+                      max_entities=a.max_entities, repairs=a.repairs, repair_style=a.repair_style, guide=a.guide,
+                      frequency_penalty=a.frequency_penalty, presence_penalty=a.presence_penalty)
     cfg.check()
 
     def progress(s) -> None:
@@ -77,7 +82,8 @@ def main() -> None:
               f"{s.per_hour:.0f} written/wall hour, {sum(s.backend_errors.values())} errors", file=sys.stderr, flush=True)
 
     t0 = time.time()
-    summary = SynthJob(seeds, a.out, backend, get_template(a.template), cfg, seeds_source=str(seeds_path), progress=progress, limit=a.limit).run()
+    job = SynthJob(seeds, a.out, backend, get_template(a.template), cfg, seeds_source=str(seeds_path), progress=progress, limit=a.limit)
+    summary = job.run()
     backend.close()
     rep = synth_report(a.out, seeds)
     result = {
@@ -94,12 +100,15 @@ def main() -> None:
         "max_entities": a.max_entities,
         "repairs": a.repairs,
         "repair_style": a.repair_style,
+        "guide": job.config.guide,  # in effect ("auto" resolved)
+        "frequency_penalty": a.frequency_penalty,
+        "presence_penalty": a.presence_penalty,
         "wall_seconds": round(time.time() - t0, 1),
         "run": summary.to_dict(),
         "report": rep,
     }
     Path(a.out, "benchmark.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    keys = ("date", "cpu", "load_average_before", "load_average_after", "model", "template", "max_entities", "repairs", "repair_style", "wall_seconds", "run")
+    keys = ("date", "cpu", "load_average_before", "load_average_after", "model", "template", "max_entities", "repairs", "repair_style", "guide", "frequency_penalty", "presence_penalty", "wall_seconds", "run")
     print(json.dumps({k: result[k] for k in keys}, indent=2))
     print(format_report(rep))
 

@@ -124,6 +124,7 @@ class Errors:
     E303 = "Model '{model}' cannot be used: {reason}."
     E304 = "Environment variable {var} (the API key) is not set."
     E305 = "Invalid backend option {option}={value!r}: {reason}."
+    E306 = "LLM backend '{backend}' cannot do grammar-guided decoding ({how}); use guide 'none', or a backend that can: llama-cpp, openai (a server that takes a GBNF 'grammar' field)."
     E310 = "Prompt template {source} is invalid: {reason}."
     E312 = "Few-shot template '{name}' needs {need} seed abstract(s) other than '{doc}'; only {have} available."
     E315 = "Cannot verbalise document '{doc}': {reason}."

