@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 import urllib.error
 import urllib.parse
@@ -45,10 +44,10 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from .errors import DatasetError, Diagnostics, error
+from .jobs import CACHE_ENV, atomic_dir, cache_dir, exclusive_lock
 from .registry import registry
 from .types import Document
 
-CACHE_ENV = "BIOREL_CACHE"
 MIRROR_ENV = "BIOREL_DATA_MIRROR"
 _CHUNK = 1 << 20
 
@@ -128,8 +127,6 @@ class DatasetSpec:
 # ---- locations ----------------------------------------------------------------
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "biorel")
 
 
 def mirror_dir() -> Path | None:
@@ -202,7 +199,8 @@ def fetch_file(f: DataFile, *, dataset: str = "?", cache: Path | None = None, mi
         return local
     if f.url is None:
         raise error("E033", cls=DatasetError, name=dataset, file=f.path, mirror=mirror or f"(unset: set {MIRROR_ENV})", cache=cache)
-    return _download(f.url, cached, f.sha256)
+    with exclusive_lock(cached):  # one downloader per cache file (E050 for a second one)
+        return _download(f.url, cached, f.sha256)
 
 
 def _safe_members(zf: zipfile.ZipFile, archive: Path) -> list[zipfile.ZipInfo]:
@@ -223,26 +221,16 @@ def extract_archive(archive: Path, f: DataFile, *, cache: Path | None = None) ->
     marker = target / ".biorel-extracted"
     if marker.is_file() and marker.read_text().strip() == f.sha256:
         return target
-    if target.exists():
-        shutil.rmtree(target)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent if target.parent.exists() else _mkdir(target.parent), prefix=".extract-"))
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(tmp, members=_safe_members(zf, archive))
-    except zipfile.BadZipFile as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise error("E168", cls=DatasetError, archive=archive, reason=str(e)) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    (tmp / ".biorel-extracted").write_text(f.sha256 + "\n")
-    os.replace(tmp, target)
+    # one extractor per cache folder (E050 for a second one); the folder is
+    # built beside the old one and swapped in whole (biorel.jobs.atomic_dir)
+    with exclusive_lock(target), atomic_dir(target) as tmp:
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(tmp, members=_safe_members(zf, archive))
+        except zipfile.BadZipFile as e:
+            raise error("E168", cls=DatasetError, archive=archive, reason=str(e)) from None
+        (tmp / ".biorel-extracted").write_text(f.sha256 + "\n")
     return target
-
-
-def _mkdir(p: Path) -> Path:
-    p.mkdir(parents=True, exist_ok=True)
-    return p
 
 
 # ---- the public API -----------------------------------------------------------

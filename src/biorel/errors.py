@@ -42,6 +42,12 @@ class Errors:
     E031 = "Checksum mismatch for {path}: expected sha256 {expected}, got {found}."
     E032 = "Could not fetch {url}: {reason}. Set BIOREL_DATA_MIRROR to a folder holding a copy ({hint})."
     E033 = "Dataset '{name}' file '{file}' not found in mirror {mirror} nor in cache {cache}."
+    # jobs: atomic outputs, journals, locks (E050-E069)
+    E050 = "Output {path} is being written by another biorel process ({holder}); wait for it to finish or write elsewhere (lock file {lock})."
+    E051 = "Cannot take the lock {lock} for output {path}: {reason}."
+    E052 = "Partial last record ({size} bytes) of journal {path} from an interrupted run; truncated."
+    E053 = "Malformed record in journal {path} line {line}: {reason}."
+    E054 = "Cannot replace {path}: {reason}."
     # BioC XML and BioC JSON formats (E100-E119)
     E100 = "BioC {what} is missing its {field}."
     E101 = "BioC {what} has an invalid {field} {value!r}: {reason}."

@@ -15,19 +15,15 @@ dict (``random_init``), which is what the CI contract tests use.
 
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from ..config import EncoderConfig
 from ..errors import error
+from ..jobs import cache_dir  # one cache folder for all of biorel
 
 ALIASES = ("minilm", "mpnet")
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("BIOREL_CACHE", Path.home() / ".cache" / "biorel"))
 
 
 def _minilm_path() -> str:

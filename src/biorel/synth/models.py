@@ -52,7 +52,10 @@ PACKAGED: dict[str, PackagedModel] = {
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("BIOREL_CACHE", Path.home() / ".cache" / "biorel")) / "models"
+    """Where the synth GGUF models go: ``<biorel cache>/models``."""
+    from ..jobs import cache_dir as biorel_cache
+
+    return biorel_cache() / "models"
 
 
 def _package_file(pkg: str, rel: str) -> Path | None:
