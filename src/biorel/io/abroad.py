@@ -50,7 +50,7 @@ from typing import Any, Iterable, Iterator, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Entity, Passage, Relation
-from .base import Format, RawDocument, Source, json_like, read_text
+from .base import Format, RawDocument, Source, json_like, read_text, report_or_raise
 
 RELATION_TYPE = "produces"
 LAYOUT = "abroad_layout"
@@ -177,10 +177,7 @@ class _Reader:
         return SourceLocation(self.where.file, self.where.line, path=f"{self.where.path}{suffix}")
 
     def problem(self, err: BiorelError, action: str) -> None:
-        if not self.lenient:
-            raise err
-        if self.diagnostics is not None:
-            self.diagnostics.add(err, action)
+        report_or_raise(err, action, lenient=self.lenient, diagnostics=self.diagnostics)
 
     def document(self, obj: Any) -> RawDocument | None:
         if not isinstance(obj, dict):

@@ -18,16 +18,82 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, TextIO
 
-from ..errors import Diagnostics, FormatError, Problem, SourceLocation, error
+from ..errors import BiorelError, Diagnostics, FormatError, Problem, SourceLocation, error
 from ..types import Document
 from ..validate import check_document, repair_document
 
 Source = str | os.PathLike | IO[str] | IO[bytes]
+
+
+# ---------------------------------------------------------------------------
+# raise or report: the one rule every reader follows for a bad item
+# ---------------------------------------------------------------------------
+
+
+class BiorelWarning(UserWarning):
+    """What a lenient read reports when the caller gave no :class:`Diagnostics`."""
+
+
+class WarningDiagnostics(Diagnostics):
+    """The collector a lenient read uses when the caller passed none: every
+    problem is kept (``.problems``) *and* issued as a :class:`BiorelWarning`, so
+    nothing a lenient read skips goes unreported."""
+
+    def add(self, err: BiorelError, action: str = "skipped") -> None:
+        super().add(err, action)
+        _warn(self.problems[-1])
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for p in problems:
+            self.problems.append(p)
+            _warn(p)
+
+
+def _warn(problem: Problem) -> None:
+    warnings.warn(str(problem), BiorelWarning, stacklevel=4)
+
+
+def ensure_diagnostics(lenient: bool, diagnostics: Diagnostics | None) -> Diagnostics | None:
+    """``diagnostics`` itself, or, for a lenient read without one, a fresh
+    :class:`WarningDiagnostics` (strict reads need none: they raise)."""
+    if diagnostics is None and lenient:
+        return WarningDiagnostics()
+    return diagnostics
+
+
+def report_or_raise(err: BiorelError, action: str = "skipped", *, lenient: bool, diagnostics: Diagnostics | None) -> None:
+    """The shared rule for a bad input item: strict mode raises ``err``; lenient
+    mode reports it with what was done about it (``action``: "line skipped",
+    "annotation skipped", ...) to ``diagnostics``, or as a
+    :class:`BiorelWarning` when there is none. Never silent."""
+    if not lenient:
+        raise err
+    (diagnostics if diagnostics is not None else WarningDiagnostics()).add(err, action)
+
+
+@dataclass(slots=True)
+class Reporter:
+    """:func:`report_or_raise` bound to one read: ``report = Reporter(lenient,
+    diagnostics); report(err, "line skipped")``. ``report.diagnostics`` is the
+    collector in use (a :class:`WarningDiagnostics` for a lenient read given
+    none)."""
+
+    lenient: bool = False
+    diagnostics: Diagnostics | None = None
+
+    def __post_init__(self) -> None:
+        self.diagnostics = ensure_diagnostics(self.lenient, self.diagnostics)
+
+    def __call__(self, err: BiorelError, action: str = "skipped") -> None:
+        report_or_raise(err, action, lenient=self.lenient, diagnostics=self.diagnostics)
+
+    skip = __call__
 
 
 @dataclass(slots=True)
@@ -110,9 +176,7 @@ def iter_lines(
     skipped."""
     for where, line, err in iter_decoded_lines(source, keepends=keepends):
         if err is not None:
-            if not lenient:
-                raise err
-            (diagnostics if diagnostics is not None else Diagnostics()).add(err, "line skipped")
+            report_or_raise(err, "line skipped", lenient=lenient, diagnostics=diagnostics)
             continue
         yield where, line
 
@@ -146,8 +210,7 @@ def checked(
     location). Lenient mode repairs what it can, skips what it cannot, and
     reports every dropped item to ``diagnostics`` with its reason.
     """
-    if lenient and diagnostics is None:
-        diagnostics = Diagnostics()
+    diagnostics = ensure_diagnostics(lenient, diagnostics)
     # Document id -> ordinal in this source: the duplicate-id check is the only
     # state that grows with the corpus (one short string and one int a document).
     seen: dict[str, int] = {}
@@ -175,10 +238,10 @@ def checked(
             if repaired is None:
                 continue
             dropped_rel = before - {r.id for r in repaired.relations} - {v.item_id for v in violations if v.kind == "relation"}
-            for rid in sorted(dropped_rel):
-                diagnostics.problems.append(
-                    Problem("E014", raw.item_where.get(rid, raw.where), f"relation '{rid}' of document '{doc.id}' lost an argument that was skipped", "relation skipped")
-                )
+            diagnostics.extend(
+                Problem("E014", raw.item_where.get(rid, raw.where), f"relation '{rid}' of document '{doc.id}' lost an argument that was skipped", "relation skipped")
+                for rid in sorted(dropped_rel)
+            )
             doc = repaired
         yield doc
 
@@ -202,6 +265,7 @@ def json_like(raw_reader: RawReader | None, writer: Writer | None, *, require_te
     def iterparse(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None, validate: bool = True, **options) -> Iterator[Document]:
         if raw_reader is None:
             raise error("E004", name=fmt, action="read")
+        diagnostics = ensure_diagnostics(lenient, diagnostics)  # one collector for the reader and the checks
         raws = raw_reader(source, lenient=lenient, diagnostics=diagnostics, **options)
         if not validate:
             return (r.doc for r in raws)

@@ -40,7 +40,7 @@ from typing import IO, Any, Iterable, Iterator, TextIO
 from ..errors import Diagnostics, FormatError, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Mention, Passage
-from .base import Format, JsonLikeAPI, RawDocument, Source, iter_lines, json_like, source_name
+from .base import Format, JsonLikeAPI, RawDocument, Source, iter_lines, json_like, source_name, report_or_raise
 
 ALT_KEY = "bc2_altgene"
 
@@ -67,7 +67,7 @@ def to_nonws_offsets(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _read_eval(source: Any, *, lenient: bool, diagnostics: Diagnostics | None) -> dict[str, list[_Annotation]]:
     out: dict[str, list[_Annotation]] = defaultdict(list)
-    for where, line in iter_lines(source, fmt="BC2"):
+    for where, line in iter_lines(source, fmt="BC2", lenient=lenient, diagnostics=diagnostics):
         if not line.strip():
             continue
         parts = line.split("|", 2)
@@ -78,9 +78,7 @@ def _read_eval(source: Any, *, lenient: bool, diagnostics: Diagnostics | None) -
             start, end = int(offsets[0]), int(offsets[1])
         except (IndexError, ValueError):
             err = error("E021", where=where, fmt="BC2 annotation", reason=f"expected 'id|start end|text', got {line!r}")
-            if not lenient:
-                raise err from None
-            diagnostics.add(err, "annotation skipped")
+            report_or_raise(err, "annotation skipped", lenient=lenient, diagnostics=diagnostics)
             continue
         out[sid].append((start, end, parts[2] if len(parts) > 2 else "", where))
     return out
@@ -110,9 +108,7 @@ def _converted(sid: str, text: str, positions: list[int], anns: list[_Annotation
         try:
             yield (*_convert(sid, text, positions, ann), ann[3])
         except FormatError as err:
-            if not lenient:
-                raise
-            diagnostics.add(err, "annotation skipped")
+            report_or_raise(err, "annotation skipped", lenient=lenient, diagnostics=diagnostics)
 
 
 def _build(sid: str, text: str, where: SourceLocation, genes, alts, lenient, diagnostics) -> RawDocument:
@@ -142,15 +138,13 @@ def _raw(
     genes = _read_eval(gene, lenient=lenient, diagnostics=diagnostics) if gene is not None else {}
     alts = _read_eval(altgene, lenient=lenient, diagnostics=diagnostics) if altgene is not None else {}
     seen: set[str] = set()
-    for where, line in iter_lines(source, fmt="BC2"):
+    for where, line in iter_lines(source, fmt="BC2", lenient=lenient, diagnostics=diagnostics):
         if not line.strip():
             continue
         sid, sep, text = line.partition(" ")
         if not sep or not sid:
             err = error("E021", where=where, fmt="BC2 sentence", reason=f"expected '<id> <sentence>', got {line!r}")
-            if not lenient:
-                raise err
-            diagnostics.add(err, "line skipped")
+            report_or_raise(err, "line skipped", lenient=lenient, diagnostics=diagnostics)
             continue
         seen.add(sid)
         yield _build(sid, text, where, genes.get(sid, ()), alts.get(sid, ()), lenient, diagnostics)
@@ -164,9 +158,7 @@ def _check_unknown(anns: dict[str, list[_Annotation]], seen: set[str], source: S
             continue
         for _, _, _, where in anns[sid]:
             err = error("E163", where=where, sid=sid, source=source_name(source))
-            if not lenient:
-                raise err
-            diagnostics.add(err, "annotation skipped")
+            report_or_raise(err, "annotation skipped", lenient=lenient, diagnostics=diagnostics)
 
 
 # ---- writing -----------------------------------------------------------------

@@ -41,7 +41,7 @@ from ..errors import Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..sentences import split_sentences
 from ..types import Document, Mention, Passage
-from .base import Format, RawDocument, Source, iter_lines, json_like
+from .base import Format, RawDocument, Source, iter_lines, json_like, report_or_raise
 
 DOCSTART = "-DOCSTART-"
 _TAG = re.compile(r"^(?:O|([BI])-(\S+))$")
@@ -123,7 +123,7 @@ def _raw(
             return None
         return RawDocument(done.doc, done.where, done.item_where)
 
-    for where, line in iter_lines(source, fmt="CoNLL"):
+    for where, line in iter_lines(source, fmt="CoNLL", lenient=lenient, diagnostics=diagnostics):
         if line.startswith(DOCSTART):
             if (raw := finish()) is not None:
                 yield raw
@@ -137,9 +137,7 @@ def _raw(
         cols = line.split("\t")
         if len(cols) < 2 or not cols[0] or cols[0] != cols[0].strip() or " " in cols[0]:
             err = error("E021", where=where, fmt="CoNLL", reason=f"expected 'token<TAB>tag' with a token free of spaces, got {line!r}")
-            if not lenient:
-                raise err
-            diagnostics.add(err, "line skipped")
+            report_or_raise(err, "line skipped", lenient=lenient, diagnostics=diagnostics)
             continue
         if builder is None:
             count += 1
@@ -153,9 +151,7 @@ def _add_tagged(b: _Builder, token: str, tag: str, where: SourceLocation, scheme
     m = _TAG.match(tag)
     if m is None:
         err = error("E160", where=where, tag=tag, reason="expected O, B-<type> or I-<type>")
-        if not lenient:
-            raise err
-        diagnostics.add(err, "tag read as O")
+        report_or_raise(err, "tag read as O", lenient=lenient, diagnostics=diagnostics)
         b.close_mention()
         b.add_token(token)
         return
@@ -168,9 +164,7 @@ def _add_tagged(b: _Builder, token: str, tag: str, where: SourceLocation, scheme
     else:
         if prefix == "I" and scheme == "iob2":
             err = error("E160", where=where, tag=tag, reason="I- tag does not continue a mention of the same type (IOB2)")
-            if not lenient:
-                raise err
-            diagnostics.add(err, "read as B-" + typ)
+            report_or_raise(err, "read as B-" + typ, lenient=lenient, diagnostics=diagnostics)
         b.close_mention()
         b.open = (typ, idx, idx, where)
 
@@ -205,9 +199,7 @@ def _sentences(doc: Document, mode: str) -> list[tuple[int, str]]:
 
 def _conflict(reason: str, doc: Document, m: Mention, on_conflict: str, diagnostics: Diagnostics | None) -> None:
     err = error("E166", fmt="CoNLL", reason=f"document '{doc.id}' mention '{m.id}' {m.spans}: {reason}")
-    if on_conflict != "skip" or diagnostics is None:
-        raise err
-    diagnostics.add(err, "mention left out of the CoNLL output")
+    report_or_raise(err, "mention left out of the CoNLL output", lenient=on_conflict == "skip", diagnostics=diagnostics)
 
 
 def _usable_mentions(doc: Document, sentences: list[tuple[int, str]], on_conflict: str, diagnostics: Diagnostics | None) -> list[Mention]:

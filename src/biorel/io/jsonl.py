@@ -8,11 +8,11 @@ from typing import Iterable, Iterator, TextIO
 from ..errors import Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document
-from .base import Format, RawDocument, Source, iter_lines, json_like
+from .base import Format, RawDocument, Source, iter_lines, json_like, report_or_raise
 
 
 def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[RawDocument]:
-    for where, line in iter_lines(source, fmt="JSONL"):
+    for where, line in iter_lines(source, fmt="JSONL", lenient=lenient, diagnostics=diagnostics):
         if not line.strip():
             continue
         try:
@@ -27,9 +27,7 @@ def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | No
         else:
             yield RawDocument(doc, where)
             continue
-        if not lenient:
-            raise err
-        diagnostics.add(err, "line skipped")
+        report_or_raise(err, "line skipped", lenient=lenient, diagnostics=diagnostics)
 
 
 def _write(docs: Iterable[Document], fh: TextIO) -> int:

@@ -52,7 +52,7 @@ from typing import Any, Iterable, Iterator, Sequence, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Entity, Relation
-from .base import Format, RawDocument, Source, iter_lines, json_like, source_name
+from .base import Format, RawDocument, Source, iter_lines, json_like, source_name, report_or_raise
 
 ORGANISM_ID, ORGANISM_NAME = "organism_wikidata", "organism_name"
 CHEMICAL_ID, CHEMICAL_NAME = "structure_wikidata", "structure_nameTraditional"
@@ -129,10 +129,7 @@ def _check_columns(columns: Sequence[str], key: Sequence[str], where: SourceLoca
 
 
 def _report(err: BiorelError, lenient: bool, diagnostics: Diagnostics | None, action: str = "row skipped") -> None:
-    if not lenient:
-        raise err
-    if diagnostics is not None:
-        diagnostics.add(err, action)
+    report_or_raise(err, action, lenient=lenient, diagnostics=diagnostics)
 
 
 def iter_located_rows(

@@ -39,7 +39,7 @@ from typing import Any, Iterable, Iterator, TextIO
 from ..errors import Diagnostics, FormatError, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Mention, Passage, Relation
-from .base import Format, RawDocument, Source, iter_lines, json_like
+from .base import Format, RawDocument, Source, iter_lines, json_like, report_or_raise
 from .conll import _tokens
 
 
@@ -74,9 +74,7 @@ def _build(d: dict, where: SourceLocation, lenient: bool, diagnostics: Diagnosti
         sent_range.append((first, len(starts) - 1))
 
     def report(err: FormatError) -> None:
-        if not lenient:
-            raise err
-        diagnostics.add(err, "skipped")
+        report_or_raise(err, "skipped", lenient=lenient, diagnostics=diagnostics)
 
     by_span: dict[tuple[int, int, int], str] = {}
     for i, spans in enumerate(d.get("ner") or [[] for _ in d["sentences"]]):
@@ -116,7 +114,7 @@ def _build(d: dict, where: SourceLocation, lenient: bool, diagnostics: Diagnosti
 
 
 def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[RawDocument]:
-    for where, line in iter_lines(source, fmt="PURE"):
+    for where, line in iter_lines(source, fmt="PURE", lenient=lenient, diagnostics=diagnostics):
         if not line.strip():
             continue
         try:
@@ -129,9 +127,7 @@ def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | No
         else:
             yield _build(d, where, lenient, diagnostics)
             continue
-        if not lenient:
-            raise err
-        diagnostics.add(err, "line skipped")
+        report_or_raise(err, "line skipped", lenient=lenient, diagnostics=diagnostics)
 
 
 # ---- writing -----------------------------------------------------------------

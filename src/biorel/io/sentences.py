@@ -61,7 +61,7 @@ from typing import Any, Iterable, Iterator, Sequence, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Entity, Mention, Passage, Relation
-from .base import Format, RawDocument, Source, iter_lines, json_like
+from .base import Format, RawDocument, Source, iter_lines, json_like, report_or_raise
 
 #: BioBERT's masks (GAD/EU-ADR: GENE, DISEASE; ChemProt: CHEMICAL, GENE; DDI: DRUG)
 DEFAULT_MASKS = ("GENE", "DISEASE", "CHEMICAL", "DRUG")
@@ -72,10 +72,7 @@ CHEMPROT_MARKERS = (("E1", "<< ", " >>"), ("E2", "[[ ", " ]]"))
 
 
 def _problem(err: BiorelError, lenient: bool, diagnostics: Diagnostics | None, action: str = "line skipped") -> None:
-    if not lenient:
-        raise err
-    if diagnostics is not None:
-        diagnostics.add(err, action)
+    report_or_raise(err, action, lenient=lenient, diagnostics=diagnostics)
 
 
 def _instance(

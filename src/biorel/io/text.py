@@ -35,7 +35,7 @@ from typing import Iterable, Iterator, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Passage
-from .base import Format, JsonLikeAPI, RawDocument, Source, iter_decoded_lines, json_like, read_text, source_name
+from .base import Format, JsonLikeAPI, RawDocument, Source, iter_decoded_lines, json_like, read_text, source_name, report_or_raise
 
 FMT = "text"
 
@@ -60,9 +60,7 @@ def relative_id(root: Path, path: Path, suffix: str) -> str:
 
 
 def _skip_or_raise(err: BiorelError, lenient: bool, diagnostics: Diagnostics | None, action: str) -> None:
-    if not lenient:
-        raise err
-    (diagnostics if diagnostics is not None else Diagnostics()).add(err, action)
+    report_or_raise(err, action, lenient=lenient, diagnostics=diagnostics)
 
 
 def _raw(

@@ -33,7 +33,7 @@ import ijson
 from ...errors import Diagnostics, SourceLocation, error
 from ...registry import registry
 from ...types import Document
-from ..base import Format, RawDocument, Source, iter_lines, json_like, source_name
+from ..base import Format, RawDocument, Source, ensure_diagnostics, report_or_raise, iter_lines, json_like, source_name
 from ._io import find_bad_utf8, open_input, rereadable
 from .mapping import IGNORED_KEYS, Context, collection_metadata, from_document, header_of, to_document
 
@@ -47,17 +47,14 @@ COLLECTION_KEYS = ("source", "date", "key", "infons")
 
 def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[RawDocument]:
     name = source_name(source)
-    if lenient and diagnostics is None:
-        diagnostics = Diagnostics()
+    diagnostics = ensure_diagnostics(lenient, diagnostics)
     ctx = Context(name, "json", lenient, diagnostics)
     with open_input(source) as (fh, _):
         try:
             yield from _documents(_events(fh), ctx)
         except ijson.JSONError as e:
             err = _syntax_error(e, source, name)
-            if not lenient:
-                raise err from None
-            diagnostics.add(err, "rest of file skipped")
+            report_or_raise(err, "rest of file skipped", lenient=lenient, diagnostics=diagnostics)
 
 
 def _events(fh, chunk_size: int = 64 * 1024) -> Iterator[tuple[str, str, Any]]:

@@ -94,7 +94,7 @@ from typing import Any, Iterable
 
 from ...errors import BiorelError, Diagnostics, FormatError, SourceLocation, error
 from ...types import Document, Mention, Passage, Relation
-from ..base import RawDocument
+from ..base import RawDocument, report_or_raise
 
 #: infon keys that hold concept ids, in priority order, with their separator
 ID_KEYS: tuple[tuple[str, str], ...] = (("identifier", ","), ("Identifier", ","), ("MESH", "|"), ("MeSH", "|"))
@@ -163,10 +163,7 @@ class Context:
 
     def skip(self, err: BiorelError, action: str) -> None:
         """Raise ``err`` in strict mode; report it in lenient mode."""
-        if not self.lenient:
-            raise err
-        if self.diagnostics is not None:
-            self.diagnostics.add(err, action)
+        report_or_raise(err, action, lenient=self.lenient, diagnostics=self.diagnostics)
 
 
 def _err(code: str, where: SourceLocation, **fields) -> FormatError:

@@ -34,7 +34,7 @@ from lxml import etree
 from ...errors import Diagnostics, FormatError, SourceLocation, error
 from ...registry import registry
 from ...types import Document
-from ..base import Format, RawDocument, Source, json_like, source_name
+from ..base import Format, RawDocument, Source, ensure_diagnostics, report_or_raise, json_like, source_name
 from ._io import find_bad_utf8, open_input
 from .mapping import Context, collection_metadata, from_document, header_of, to_document
 
@@ -48,8 +48,7 @@ XML_HEADER = "<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE collection SYSTE
 
 def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[RawDocument]:
     name = source_name(source)
-    if lenient and diagnostics is None:
-        diagnostics = Diagnostics()
+    diagnostics = ensure_diagnostics(lenient, diagnostics)
     ctx = Context(name, "xml", lenient, diagnostics)
     with open_input(source) as (fh, was_text):
         events = etree.iterparse(
@@ -67,9 +66,7 @@ def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | No
             yield from _documents(events, ctx)
         except etree.XMLSyntaxError as e:
             err = _syntax_error(e, source, name)
-            if not lenient:
-                raise err from None
-            diagnostics.add(err, "rest of file skipped")
+            report_or_raise(err, "rest of file skipped", lenient=lenient, diagnostics=diagnostics)
 
 
 def _documents(events, ctx: Context) -> Iterator[RawDocument]:
