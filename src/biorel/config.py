@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
 from .errors import error
 
@@ -48,35 +48,68 @@ class EncoderConfig(_Section):
 
 
 class ModelConfig(_Section):
+    """The ``[model]`` section: ``architecture`` names a model in
+    ``registry.models``, whose registered config class (a subclass of this one,
+    :func:`model_config_class`) validates the rest of the section."""
+
     architecture: str = "biorel.JointNERRE.v1"
+
+
+class EncoderModelConfig(ModelConfig):
+    """Fields shared by the models built on a windowed transformer encoder
+    (:class:`biorel.models.windowed.WindowedEncoder`)."""
+
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
-    scheme: Literal["BIO", "BILOU"] = "BIO"
-    #: entity types to tag; empty means every type seen in the training data
-    entity_types: list[str] = Field(default_factory=list)
+    #: tokens per encoder window (special tokens included) and the overlap
+    max_length: int = Field(512, ge=8)
+    stride: int = Field(128, ge=0)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    #: windows per encoder call (bounds memory on very long documents)
+    window_batch: int = Field(16, ge=1)
     #: relation types to predict; empty means every type seen in training
     relation_types: list[str] = Field(default_factory=list)
     #: ``[[head_type, tail_type], ...]`` candidate argument types; empty means
     #: the type pairs seen in training relations
     pair_types: list[tuple[str, str]] = Field(default_factory=list)
-    #: tokens per encoder window (special tokens included) and the overlap
-    max_length: int = Field(512, ge=8)
-    stride: int = Field(128, ge=0)
-    #: ``attention``: pair-localised, attention-weighted context; ``none``: off
-    context: Literal["attention", "none"] = "attention"
-    pair_dim: int = Field(256, ge=8)
-    block_size: int = Field(32, ge=1)
-    type_dim: int = Field(32, ge=0)
-    dropout: float = Field(0.1, ge=0.0, lt=1.0)
-    #: windows per encoder call (bounds memory on very long documents)
-    window_batch: int = Field(16, ge=1)
 
     @model_validator(mode="after")
-    def _check(self) -> "ModelConfig":
+    def _check_windows(self) -> "EncoderModelConfig":
         if self.stride >= self.max_length - 4:
             raise ValueError(f"stride ({self.stride}) must be smaller than max_length - 4 ({self.max_length - 4})")
-        if self.pair_dim % self.block_size:
-            raise ValueError(f"pair_dim ({self.pair_dim}) must be a multiple of block_size ({self.block_size})")
         return self
+
+
+def model_config_class(architecture: str) -> type[ModelConfig]:
+    """The config class registered with ``architecture`` (E001 lists the valid
+    architectures when it is unknown)."""
+    from .registry import registry
+
+    cls = registry.models.get(architecture)
+    return getattr(cls, "config_class", ModelConfig)
+
+
+def validate_model_config(data: Any) -> ModelConfig:
+    """``[model]`` validated by its architecture's config class; a problem is
+    E402 naming the dotted key (``model.pair_dim``)."""
+    if isinstance(data, ModelConfig):
+        return data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise error("E402", key="model", reason=f"must be a table, got {type(data).__name__}")
+    arch = data.get("architecture", ModelConfig.model_fields["architecture"].default)
+    if not isinstance(arch, str):
+        raise error("E402", key="model.architecture", reason="must be a string")
+    from .errors import BiorelError
+
+    try:
+        cls = model_config_class(arch)
+    except BiorelError as e:
+        raise error("E402", key="model.architecture", reason=e.message) from None
+    try:
+        return cls.model_validate(data)
+    except ValidationError as e:
+        raise _coded(e, prefix=("model",)) from None
 
 
 class DataConfig(_Section):
@@ -94,11 +127,6 @@ class DataConfig(_Section):
     lenient: bool = False
 
 
-class LossWeights(_Section):
-    ner: float = Field(1.0, ge=0.0)
-    re: float = Field(1.0, ge=0.0)
-
-
 class TrainingConfig(_Section):
     seed: int = 13
     epochs: int = Field(3, ge=0)
@@ -114,7 +142,10 @@ class TrainingConfig(_Section):
     max_grad_norm: float = Field(1.0, ge=0)
     #: bf16 autocast on CPU: ``auto`` measures both and keeps the faster
     bf16: Literal["auto", "on", "off"] = "off"
-    loss_weights: LossWeights = Field(default_factory=LossWeights)
+    #: weight of each loss part the model declares (``ner``, ``re`` for the joint
+    #: model); a part left out keeps the model's default weight. The trainer
+    #: checks the names against the model (E402 lists the valid parts)
+    loss_weights: dict[str, float] = Field(default_factory=dict)
     #: early stopping: epochs without improvement of the primary metric
     patience: int = Field(3, ge=0)
     #: also write a resumable checkpoint every N optimizer steps (0 = per epoch only)
@@ -131,6 +162,14 @@ class TrainingConfig(_Section):
     #: take it from the base encoder
     freeze_embeddings: bool = False
 
+    @field_validator("loss_weights")
+    @classmethod
+    def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, w in v.items() if w < 0]
+        if bad:
+            raise ValueError(f"weights must be >= 0 ({', '.join(bad)})")
+        return v
+
     @field_validator("output_dir")
     @classmethod
     def _nonempty(cls, v: str) -> str:
@@ -140,20 +179,30 @@ class TrainingConfig(_Section):
 
 
 class EvaluationConfig(_Section):
-    #: ``builtin`` (strict NER span+type, entity-level RE) or evaluator names in
-    #: ``registry.evaluators`` as ``{name = mode}``-like ``["ner:e2e", "cid:gold"]``
-    scorers: list[str] = Field(default_factory=lambda: ["builtin"])
-    #: the metric that selects the best checkpoint and drives early stopping
-    primary_metric: str = "re_f1"
+    #: dev-set scorers as ``EVALUATOR:MODE`` (an evaluator in
+    #: ``registry.evaluators`` scoring the predictions of one of the model's
+    #: prediction modes): ``["ner:extract", "cid:relate"]``. Empty: the model's
+    #: default scorers. Metrics come back as ``EVALUATOR:MODE/<metric>`` plus
+    #: ``EVALUATOR:MODE/primary`` (the evaluator's ``primary_metric``)
+    scorers: list[str] = Field(default_factory=list)
+    #: the metric that selects the best checkpoint and drives early stopping;
+    #: empty: the first scorer's ``/primary``
+    primary_metric: str = ""
     #: score threshold for relations at dev evaluation
     threshold: float = Field(0.5, ge=0.0, le=1.0)
 
 
 class Config(_Section):
     data: DataConfig = Field(default_factory=DataConfig)
-    model: ModelConfig = Field(default_factory=ModelConfig)
+    #: validated by the architecture's own config class (see :func:`validate_model_config`)
+    model: SerializeAsAny[ModelConfig] = Field(default_factory=lambda: validate_model_config({}))
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model_by_architecture(cls, v: Any) -> ModelConfig:
+        return validate_model_config(v)
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(self.model_dump_json())
@@ -250,16 +299,23 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     return out
 
 
+def _coded(e: ValidationError, prefix: tuple[str, ...] = ()) -> Exception:
+    first = e.errors()[0]
+    key = ".".join(str(x) for x in (*prefix, *first["loc"])) or "(top level)"
+    reason = first["msg"]
+    if first["type"] == "extra_forbidden":
+        reason = "unknown key"
+    return error("E402", key=key, reason=reason)
+
+
 def validate_config(data: dict[str, Any]) -> Config:
+    data = dict(data)
+    # the model section first, so that its errors name the dotted key
+    model = validate_model_config(data.pop("model", None))
     try:
-        return Config.model_validate(data)
+        return Config.model_validate({**data, "model": model})
     except ValidationError as e:
-        first = e.errors()[0]
-        key = ".".join(str(x) for x in first["loc"]) or "(top level)"
-        reason = first["msg"]
-        if first["type"] == "extra_forbidden":
-            reason = "unknown key"
-        raise error("E402", key=key, reason=reason) from None
+        raise _coded(e) from None
 
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] | dict[str, Any] = ()) -> Config:
@@ -269,6 +325,6 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] | dict[
 
 
 __all__ = [
-    "Config", "DataConfig", "EncoderConfig", "EvaluationConfig", "ModelConfig", "TrainingConfig",
-    "load_config", "parse_overrides", "apply_overrides", "validate_config", "read_config_file",
+    "Config", "DataConfig", "EncoderConfig", "EncoderModelConfig", "EvaluationConfig", "ModelConfig", "TrainingConfig",
+    "model_config_class", "validate_model_config", "load_config", "parse_overrides", "apply_overrides", "validate_config", "read_config_file",
 ]

@@ -7,10 +7,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from biorel.config import ModelConfig
+from biorel.config import validate_model_config
 from biorel.errors import BiorelError
 from biorel.models import build_model, load_model
-from biorel.models.package import package_model, tensor_digest
+from biorel.models.package import package_model
+from biorel.models.weights import tensor_digest
 from biorel.models.testing import make_tiny_tokenizer, tiny_encoder_config, tiny_model_config, toy_corpus
 
 
@@ -29,7 +30,7 @@ def trained(tmp_path):
     cfg = tiny_model_config(tok)
     cfg["encoder"] = {"name": str(tmp_path / "base"), "tokenizer": str(tok), "local_files_only": True}
     docs = toy_corpus(6)
-    model = build_model(ModelConfig.model_validate(cfg), docs)
+    model = build_model(validate_model_config(cfg), docs)
     model.net.encoder.get_input_embeddings().weight.requires_grad_(False)
     opt = torch.optim.AdamW([p for p in model.net.parameters() if p.requires_grad], lr=1e-2)
     items = [model.prepare(d) for d in docs]
@@ -55,7 +56,8 @@ def test_package_leaves_out_base_tensors_and_restores_them(trained):
     assert {v.dtype for k, v in stored.items() if v.is_floating_point() and k.startswith("encoder.")} == {torch.bfloat16}
     assert {v.dtype for k, v in stored.items() if not k.startswith("encoder.")} == {torch.float32}
     meta = json.loads((tmp_path / "packaged" / "config.json").read_text())
-    assert meta["base_encoder"]["omitted"]["encoder.embeddings.word_embeddings.weight"] == tensor_digest(
+    (base,) = meta["bases"]
+    assert base["prefix"] == "encoder." and base["omitted"]["encoder.embeddings.word_embeddings.weight"] == tensor_digest(
         model.net.encoder.get_input_embeddings().weight)
 
     loaded = load_model(tmp_path / "packaged")
@@ -67,7 +69,7 @@ def test_package_leaves_out_base_tensors_and_restores_them(trained):
     # the package run in bf16 predicts exactly like the trained model run in bf16
     model.set_precision("bf16")
     loaded.set_precision("bf16")
-    for mode in ("e2e", "gold"):
+    for mode in ("extract", "relate"):
         assert [d.to_dict() for d in loaded.predict(docs, mode)] == [d.to_dict() for d in model.predict(docs, mode)]
 
 
@@ -75,7 +77,7 @@ def test_fp32_package_predicts_exactly_like_the_trained_model(trained):
     tmp_path, model, docs = trained
     package_model(tmp_path / "trained", tmp_path / "p32", dtype="fp32")
     loaded = load_model(tmp_path / "p32")
-    for mode in ("e2e", "gold"):
+    for mode in ("extract", "relate"):
         assert [d.to_dict() for d in loaded.predict(docs, mode)] == [d.to_dict() for d in model.predict(docs, mode)]
 
 

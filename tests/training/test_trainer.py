@@ -13,7 +13,7 @@ from biorel.config import Config
 from biorel.errors import BiorelError
 from biorel.models import load_model
 from biorel.models.testing import make_tiny_tokenizer, tiny_model_config, toy_corpus
-from biorel.training import Trainer, lr_factor, make_scorer, primary_value, train
+from biorel.training import Trainer, dev_scorer, lr_factor, primary_value, train
 from biorel.training.checkpoint import optimizer_from_flat, optimizer_to_flat
 
 
@@ -61,7 +61,9 @@ def test_output_folder_contents(tok, tmp_path):
     for name in ("config.json", "labels.json", "model.safetensors", "encoder/config.json", "tokenizer/tokenizer.json", "metrics.json", "provenance.json"):
         assert (best / name).exists(), name
     metrics = json.loads((best / "metrics.json").read_text())
-    assert "re_f1" in metrics["dev"] and "ner_f1" in metrics["dev"]
+    # the joint model's default dev scorers, through the registered evaluators
+    assert {"ner:extract/micro_f1", "e2e:extract/micro_f1", "concept:relate/micro_f1"} <= set(metrics["dev"])
+    assert metrics["primary_metric"] == "ner:extract/primary"
     prov = json.loads((best / "provenance.json").read_text())
     assert prov["data"]["train"]["documents"] == 12 and len(prov["data"]["train"]["content_sha256"]) == 64
     assert prov["seed"] == 7 and prov["config"]["training"]["grad_accum"] == 2
@@ -70,7 +72,7 @@ def test_output_folder_contents(tok, tmp_path):
     assert not any(p.suffix == ".pkl" or p.suffix == ".bin" for p in best.rglob("*"))
     # the best model is loadable and predicts
     model = load_model(best)
-    assert len(model.predict(DEV, "e2e")) == len(DEV)
+    assert len(model.predict(DEV, "extract")) == len(DEV)
 
 
 def test_resume_gives_the_same_model(tok, tmp_path, monkeypatch):
@@ -118,11 +120,11 @@ def test_early_stopping_and_best_selection(tok, tmp_path):
         calls.append(sorted(preds))
         return {"score": [0.1, 0.5, 0.4, 0.3, 0.2, 0.9][len(calls) - 1]}
 
-    t = Trainer(make_cfg(tok, tmp_path / "e", epochs=6, patience=2), train_docs=TRAIN, dev_docs=DEV, scorer=scorer, scorer_modes=("gold",))
+    t = Trainer(make_cfg(tok, tmp_path / "e", epochs=6, patience=2), train_docs=TRAIN, dev_docs=DEV, scorer=scorer, scorer_modes=("relate",))
     t.cfg.evaluation.primary_metric = "score"
     res = t.train()
     assert res.best_epoch == 2 and res.best_metric == 0.5 and len(res.history) == 4
-    assert "early stopping" in res.stopped and calls[0] == ["gold"]
+    assert "early stopping" in res.stopped and calls[0] == ["relate"]
     assert json.loads((res.best_dir / "metrics.json").read_text())["epoch"] == 2
 
 
@@ -134,23 +136,51 @@ def test_missing_primary_metric_is_e413(tok, tmp_path):
     assert primary_value({"x": 0.5}, "x") == 0.5
 
 
-def test_builtin_scorer_on_gold_is_perfect():
-    docs = toy_corpus(3)
-    scorer, modes = make_scorer(["builtin"])
-    m = scorer({"e2e": docs, "gold": docs}, docs)
-    assert m["ner_f1"] == m["re_f1"] == m["e2e_re_f1"] == 1.0
-
-
 def test_registry_evaluators_as_scorers():
-    pytest.importorskip("biorel.evaluation")
     docs = toy_corpus(3)
-    scorer, modes = make_scorer(["ner:e2e", "cid:gold"])
-    assert modes == ("e2e", "gold")
-    m = scorer({"e2e": docs, "gold": docs}, docs)
-    assert m["ner:e2e/primary"] == m["cid:gold/primary"] == 1.0 and "cid:gold/micro_f1" in m
+    scorer, modes = dev_scorer(["ner:extract", "cid:gold"], ("extract", "relate"))
+    assert modes == ("extract", "relate")  # 'gold' is the older name of 'relate'
+    m = scorer({"extract": docs, "relate": docs}, docs)
+    assert m["ner:extract/primary"] == m["cid:relate/primary"] == 1.0 and "cid:relate/micro_f1" in m
+    for bad, needle in (("cid:nomode", "extract, relate"), ("nosuch:extract", "Unknown evaluator"), ("cid", "EVALUATOR:MODE")):
+        with pytest.raises(BiorelError) as e:
+            dev_scorer([bad], ("extract", "relate"))
+        assert e.value.code == "E402" and needle in str(e.value)
+
+
+def test_scorer_modes_follow_the_model(tok, tmp_path):
+    """A mode the model does not declare is refused up front (E402)."""
+    cfg = make_cfg(tok, tmp_path / "m", epochs=1)
+    cfg.evaluation.scorers = ["ner:generate"]
     with pytest.raises(BiorelError) as e:
-        make_scorer(["cid:nomode"])
-    assert e.value.code == "E402"
+        train(cfg, train_docs=TRAIN, dev_docs=DEV)
+    assert e.value.code == "E402" and "evaluation.scorers" in str(e.value)
+
+
+def test_unknown_loss_part_is_e402(tok, tmp_path):
+    cfg = make_cfg(tok, tmp_path / "w", epochs=1)
+    cfg.training.loss_weights = {"ner": 1.0, "contrastive": 0.5}
+    with pytest.raises(BiorelError) as e:
+        train(cfg, train_docs=TRAIN, dev_docs=DEV)
+    assert e.value.code == "E402" and "training.loss_weights.contrastive" in str(e.value) and "ner, re" in str(e.value)
+
+
+def test_second_writer_is_refused(tok, tmp_path):
+    """One trainer per output folder: a second one gets E050 while the first holds it."""
+    from biorel.jobs import exclusive_lock
+
+    with exclusive_lock(tmp_path / "busy"):
+        import subprocess
+        import sys
+
+        code = (
+            "import sys; from biorel.config import Config; from biorel.training import train; "
+            "from biorel.models.testing import tiny_model_config, toy_corpus; from biorel.errors import BiorelError\n"
+            f"cfg = Config.model_validate({{'model': tiny_model_config({str(tok)!r}), 'training': {{'epochs': 1, 'output_dir': {str(tmp_path / 'busy')!r}, 'progress': False}}}})\n"
+            "try:\n    train(cfg, train_docs=toy_corpus(3))\nexcept BiorelError as e:\n    print(e.code); sys.exit(3)\n"
+        )
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 3 and r.stdout.strip() == "E050", r.stdout + r.stderr
 
 
 def test_optimizer_state_roundtrip():
@@ -221,10 +251,10 @@ def test_freeze_embeddings_keeps_the_word_piece_matrix(tok, tmp_path):
 
 
 def test_attention_dropout_override(tok):
-    from biorel.config import ModelConfig
+    from biorel.config import validate_model_config
     from biorel.models.encoder import load_encoder
 
-    cfg = ModelConfig.model_validate(tiny_model_config(tok))
+    cfg = validate_model_config(tiny_model_config(tok))
     enc, _ = load_encoder(cfg.encoder.model_copy(update={"attention_dropout": 0.0}))
     assert enc.config.attention_probs_dropout_prob == 0.0
     enc, _ = load_encoder(cfg.encoder)

@@ -140,48 +140,75 @@ def empty_document(doc_id: str = "empty") -> Document:
 # --------------------------------------------------------------------------
 class ModelContract:
     """Subclass with ``architecture = "<registered name>"``; override
-    :meth:`model_config` for models that need more than the tiny encoder."""
+    :meth:`model_config` for models that need more than the tiny encoder. What
+    is tested follows the model's declared :class:`~biorel.models.base.Capabilities`
+    (its prediction modes, precisions and loss parts)."""
 
     architecture = "biorel.JointNERRE.v1"
     train_steps = 3
+    #: steps of the overfitting test, and its learning rate
+    overfit_steps = 25
+    overfit_lr = 1e-3
 
     def model_config(self, tokenizer_folder: Path) -> dict[str, Any]:
         return {"architecture": self.architecture, **tiny_model_config(tokenizer_folder)}
+
+    def corpus(self) -> list[Document]:
+        return toy_corpus(6)
 
     # fixtures ---------------------------------------------------------------
     def _build(self, tmp_path: Path):
         import torch
 
-        from ..config import ModelConfig
         from . import build_model
 
         torch.manual_seed(0)
         tok = make_tiny_tokenizer(tmp_path / "tok")
-        cfg = ModelConfig.model_validate(self.model_config(tok))
-        docs = toy_corpus(6)
-        return build_model(cfg, docs), docs
+        docs = self.corpus()
+        return build_model(self.model_config(tok), docs), docs
 
-    def _train(self, model, docs, steps: int):
+    def _train(self, model, docs, steps: int, lr: float = 1e-3):
         import torch
 
-        opt = torch.optim.AdamW(model.net.parameters(), lr=1e-3)
+        opt = torch.optim.AdamW(model.parameter_groups(lr, lr, 0.0), lr=lr)
         items = [model.prepare(d) for d in docs]
         model.net.train()
         losses = []
         for step in range(steps):
             batch = items[(2 * step) % len(items):][:2] or items[:2]
-            loss, _ = model.loss(batch)
+            loss, parts = model.loss(batch)
+            assert set(parts) == set(model.capabilities.loss_parts)
             opt.zero_grad()
             loss.backward()
             opt.step()
             losses.append(float(loss.detach()))
         return losses
 
+    def _modes(self, model) -> tuple[str, ...]:
+        return model.capabilities.modes
+
     # the contract -------------------------------------------------------------
     def test_registered(self):
+        from ..config import model_config_class
         from ..registry import registry
 
         assert self.architecture in registry.models
+        cls = registry.models.get(self.architecture)
+        caps = cls.capabilities
+        assert caps.modes and set(caps.modes) <= {"extract", "relate"}
+        assert "fp32" in caps.precisions and caps.loss_parts
+        assert model_config_class(self.architecture) is cls.config_class
+
+    def test_config_rejects_unknown_keys(self, tmp_path):
+        import pytest
+
+        from ..config import validate_config
+        from ..errors import BiorelError
+
+        tok = make_tiny_tokenizer(tmp_path / "tok")
+        with pytest.raises(BiorelError) as e:
+            validate_config({"model": {**self.model_config(tok), "no_such_key": 1}})
+        assert e.value.code == "E402" and "model.no_such_key" in str(e.value)
 
     def test_train_save_load_same_predictions(self, tmp_path):
         from . import load_model
@@ -189,17 +216,17 @@ class ModelContract:
         model, docs = self._build(tmp_path)
         losses = self._train(model, docs, self.train_steps)
         assert all(l == l and l >= 0 for l in losses)  # finite, non-negative
-        before = {m: model.predict(docs, m) for m in ("e2e", "gold")}
+        before = {m: model.predict(docs, m) for m in self._modes(model)}
         model.save(tmp_path / "model")
         loaded = load_model(tmp_path / "model")
         assert type(loaded) is type(model)
-        for m in ("e2e", "gold"):
+        for m in self._modes(model):
             after = loaded.predict(docs, m)
             assert [d.to_dict() for d in after] == [d.to_dict() for d in before[m]]
 
     def test_loss_decreases_when_overfitting(self, tmp_path):
         model, docs = self._build(tmp_path)
-        losses = self._train(model, docs[:2], 25)
+        losses = self._train(model, docs[:2], self.overfit_steps, self.overfit_lr)
         assert losses[-1] < losses[0]
 
     def test_predictions_are_valid_documents(self, tmp_path):
@@ -207,47 +234,61 @@ class ModelContract:
 
         model, docs = self._build(tmp_path)
         self._train(model, docs, self.train_steps)
-        for m in ("e2e", "gold"):
+        for m in self._modes(model):
             for pred, gold in zip(model.predict(docs, m), docs):
                 assert pred.id == gold.id and pred.text == gold.text
                 assert check_document(pred) == []
                 for mention in pred.mentions:
                     assert [pred.text[s:e] for s, e in mention.spans] == [mention.text]
+                if m == "relate":  # the given entities are kept
+                    assert [e.id for e in pred.entities] == [e.id for e in (gold.entities or gold.entities_from_mentions())]
+
+    def test_unknown_mode_is_refused(self, tmp_path):
+        import pytest
+
+        from ..errors import BiorelError
+
+        model, docs = self._build(tmp_path)
+        with pytest.raises(BiorelError) as e:
+            model.predict(docs[:1], "no-such-mode")
+        assert e.value.code == "E412" and all(m in str(e.value) for m in model.capabilities.modes)
 
     def test_empty_document(self, tmp_path):
         model, docs = self._build(tmp_path)
         empty = empty_document()
-        for m in ("e2e", "gold"):
+        for m in self._modes(model):
             (pred,) = model.predict([empty], m)
             assert pred.id == empty.id and pred.mentions == [] and pred.relations == []
         item = model.prepare(empty)
         loss, _ = model.loss([item])
-        assert float(loss) == 0.0
+        value = float(loss)
+        assert value == value and value >= 0.0  # finite: an empty document never gives NaN
 
     def test_very_long_document(self, tmp_path):
         model, docs = self._build(tmp_path)
         long = long_document(n_sentences=60)
-        item = model.prepare(long)
-        assert item.feats.n_tokens > model.cfg.max_length * 4
-        (pred,) = model.predict([long], "e2e")
-        assert pred.text == long.text
-        for mention in pred.mentions:
-            assert long.text[mention.start:mention.end] == mention.text
-        # the same document alone and in a batch gives the same mentions
-        (again,) = model.predict([docs[0], long], "e2e")[1:]
-        assert [m.spans for m in again.mentions] == [m.spans for m in pred.mentions]
+        assert model.cost(long) > model.cfg.max_length * 4
+        for m in self._modes(model):
+            (pred,) = model.predict([long], m)
+            assert pred.text == long.text
+            for mention in pred.mentions:
+                assert long.text[mention.start:mention.end] == mention.text
+            # the same document alone and in a batch gives the same annotations
+            (again,) = model.predict([docs[0], long], m)[1:]
+            assert again.to_dict() == pred.to_dict()
 
     def test_batch_independence(self, tmp_path):
         model, docs = self._build(tmp_path)
         self._train(model, docs, self.train_steps)
-        one = [model.predict([d], "gold")[0] for d in docs[:3]]
-        many = model.predict(docs[:3], "gold")
-        assert [[(r.head, r.tail, r.type) for r in d.relations] for d in one] == [[(r.head, r.tail, r.type) for r in d.relations] for d in many]
+        for m in self._modes(model):
+            one = [model.predict([d], m)[0] for d in docs[:3]]
+            many = model.predict(docs[:3], m)
+            assert [d.to_dict() for d in one] == [d.to_dict() for d in many]
 
     def test_precision_switch(self, tmp_path):
-        """bf16 inference gives valid documents, fp32 afterwards gives exactly
-        the fp32 predictions again, and a model saved while in bf16 is saved in
-        fp32 (same predictions as the fp32 model)."""
+        """Every declared precision gives valid documents; fp32 afterwards gives
+        exactly the fp32 predictions again, and a model saved while in another
+        precision is saved in fp32. Undeclared precisions are refused (E412)."""
         import pytest
         import torch
 
@@ -257,19 +298,41 @@ class ModelContract:
 
         model, docs = self._build(tmp_path)
         self._train(model, docs, self.train_steps)
-        fp32 = [d.to_dict() for d in model.predict(docs, "e2e")]
-        assert model.set_precision("auto") in ("fp32", "bf16")
-        assert model.set_precision("bf16") == "bf16"
-        for pred in model.predict(docs, "e2e") + model.predict(docs, "gold"):
-            assert check_document(pred) == []
-        model.save(tmp_path / "saved-in-bf16")
-        from safetensors import safe_open
+        mode = model.default_mode
+        fp32 = [d.to_dict() for d in model.predict(docs, mode)]
+        assert model.set_precision("auto") in model.capabilities.precisions
+        for precision in model.capabilities.precisions:
+            assert model.set_precision(precision) == precision
+            for m in self._modes(model):
+                for pred in model.predict(docs, m):
+                    assert check_document(pred) == []
+            model.save(tmp_path / f"saved-in-{precision}")
+            from safetensors import safe_open
 
-        with safe_open(str(tmp_path / "saved-in-bf16" / "model.safetensors"), "pt") as fh:
-            assert {fh.get_tensor(k).dtype for k in fh.keys() if fh.get_tensor(k).is_floating_point()} == {torch.float32}
-        assert model.set_precision("fp32") == "fp32"
-        assert [d.to_dict() for d in model.predict(docs, "e2e")] == fp32
-        assert [d.to_dict() for d in load_model(tmp_path / "saved-in-bf16").predict(docs, "e2e")] == fp32
-        with pytest.raises(BiorelError) as e:
-            model.set_precision("int4")
-        assert e.value.code == "E412" and "bf16" in str(e.value)
+            with safe_open(str(tmp_path / f"saved-in-{precision}" / "model.safetensors"), "pt") as fh:
+                assert {fh.get_tensor(k).dtype for k in fh.keys() if fh.get_tensor(k).is_floating_point()} == {torch.float32}
+            assert model.set_precision("fp32") == "fp32"
+            assert [d.to_dict() for d in model.predict(docs, mode)] == fp32
+            assert [d.to_dict() for d in load_model(tmp_path / f"saved-in-{precision}").predict(docs, mode)] == fp32
+        for bad in ["int4"] + [p for p in ("bf16",) if p not in model.capabilities.precisions]:
+            with pytest.raises(BiorelError) as e:
+                model.set_precision(bad)
+            assert e.value.code == "E412" and "fp32" in str(e.value)
+
+    def test_trains_with_the_trainer(self, tmp_path):
+        """``biorel train``'s loop runs the model with its declared defaults:
+        default dev scorers, parameter groups, loss parts; the best folder loads."""
+        from ..config import validate_config
+        from ..training import train
+        from . import load_model
+
+        tok = make_tiny_tokenizer(tmp_path / "tok")
+        docs = self.corpus()
+        cfg = validate_config({
+            "model": self.model_config(tok),
+            "training": {"epochs": 1, "batch_size": 3, "output_dir": str(tmp_path / "run"), "progress": False, "log_every": 0},
+        })
+        res = train(cfg, train_docs=docs, dev_docs=docs[:2])
+        assert res.best_epoch == 1 and res.history[0]["dev"]
+        model = load_model(res.best_dir)
+        assert len(model.predict(docs[:2])) == 2

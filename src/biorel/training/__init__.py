@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from .data import load_split
+from .dev import dev_scorer, primary_value
 from .loop import Trainer, TrainResult, lr_factor, train
-from .scoring import builtin_scorer, make_scorer, primary_value
 
-__all__ = ["Trainer", "TrainResult", "train", "load_split", "lr_factor", "builtin_scorer", "make_scorer", "primary_value"]
+__all__ = ["Trainer", "TrainResult", "train", "load_split", "lr_factor", "dev_scorer", "primary_value"]

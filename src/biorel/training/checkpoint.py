@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -47,29 +46,21 @@ def optimizer_from_flat(opt: torch.optim.Optimizer, tensors: dict[str, torch.Ten
 
 
 def save_training_state(folder: Path, model, opt: torch.optim.Optimizer, state: dict[str, Any]) -> Path:
+    """Write the resumable state atomically (the previous one stays until the
+    new one is complete)."""
     from safetensors.torch import save_file
 
-    folder = Path(folder)
-    tmp = folder.parent / f".{folder.name}.saving"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    model.save(tmp / "model")
-    tensors, meta = optimizer_to_flat(opt)
-    tensors["rng.torch"] = torch.get_rng_state()
-    save_file(tensors, str(tmp / "optimizer.safetensors"))
-    py_state = random.getstate()
-    full = {**state, "optimizer": meta, "python_rng": [py_state[0], list(py_state[1]), py_state[2]]}
-    (tmp / "trainer_state.json").write_text(json.dumps(full, indent=1), "utf-8")
-    old = folder.parent / f".{folder.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    if old.exists():
-        shutil.rmtree(old)
-    return folder
+    from ..jobs import atomic_dir
+
+    with atomic_dir(folder) as tmp:
+        model.save(tmp / "model")
+        tensors, meta = optimizer_to_flat(opt)
+        tensors["rng.torch"] = torch.get_rng_state()
+        save_file(tensors, str(tmp / "optimizer.safetensors"))
+        py_state = random.getstate()
+        full = {**state, "optimizer": meta, "python_rng": [py_state[0], list(py_state[1]), py_state[2]]}
+        (tmp / "trainer_state.json").write_text(json.dumps(full, indent=1), "utf-8")
+    return Path(folder)
 
 
 def find_resume_folder(path: str | Path) -> Path:
