@@ -68,6 +68,8 @@ class Errors:
     E127 = "Unsupported brat annotation {item}: {reason}."
     E128 = "Raw-text line has no tab between document id and text (id_column=True): {line!r}."
     E129 = "Cannot read {path} as {fmt}: {reason}."
+    E130 = "No documents in {path}: {reason}; nothing was extracted or converted."
+    E131 = "PubTator mention line has a tab inside the mention text (column 4), so its columns shift: {reason}."
     # table formats: LOTUS tables, ABroad JSON, sentence-level relation sets (E140-E159)
     E140 = "Table lacks required column(s): {missing}. Expected: {expected}."
     E141 = "{fmt} row has {found} cells but the header has {expected} (delimiter {delimiter})."

@@ -50,7 +50,7 @@ CACHE_ENV = "BIOREL_CACHE"
 LOCK_SUFFIX = ".lock"
 
 __all__ = [
-    "CACHE_ENV", "Journal", "atomic_dir", "atomic_file", "cache_dir", "exclusive_lock", "fsync_dir", "lock_path", "remove_stale_temps",
+    "CACHE_ENV", "Journal", "atomic_dir", "atomic_file", "atomic_output", "cache_dir", "exclusive_lock", "fsync_dir", "lock_path", "remove_stale_temps",
 ]
 
 
@@ -185,6 +185,50 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         os.rename(tmp, target)
         shutil.rmtree(old, ignore_errors=True)
     fsync_dir(target.parent)
+
+
+def _move_into(src: Path, dst: Path) -> None:
+    """Move the tree ``src`` to ``dst``: in one rename when ``dst`` is absent
+    (or an empty folder), else file by file (each file replaced whole)."""
+    if src.is_dir():
+        if dst.is_dir() and not any(dst.iterdir()):
+            dst.rmdir()
+        if not dst.exists():
+            os.rename(src, dst)
+            return
+        if not dst.is_dir():
+            raise error("E054", path=str(dst), reason="a folder output would replace a file")
+        for child in sorted(src.iterdir()):
+            _move_into(child, dst / child.name)
+        fsync_dir(dst)
+        return
+    if dst.is_dir():
+        raise error("E054", path=str(dst), reason="a file output would replace a folder")
+    os.replace(src, dst)
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """For writers that take a path and may write several files (a brat
+    folder, an ``.ann`` with its ``.txt``, BC2's ``GENE.eval`` beside the
+    ``.in``): yield ``path``'s name inside a hidden staging folder beside it.
+    On a clean exit everything written in the staging folder is fsynced and
+    moved beside ``path`` (a single file or a new folder in one rename; into an
+    existing, non-empty folder file by file, each file whole); on an exception
+    the staging folder is removed."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target)
+    staging = _temp_name(target, "tmp")
+    staging.mkdir()
+    try:
+        yield staging / target.name
+        _fsync_tree(staging)
+        for child in sorted(staging.iterdir()):
+            _move_into(child, target.parent / child.name)
+        fsync_dir(target.parent)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- journals

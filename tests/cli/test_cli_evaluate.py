@@ -85,7 +85,7 @@ def test_abroad_outputs(tmp_path):
         (["-p", "nope"], "E001"),
         (["--task", "ner", "-p", "cid"], "E200"),
         (["-p", "cid", "--match", "overlap"], "E201"),
-        (["-p", "cid", "-o", "composite=merge"], "E201"),
+        (["-p", "cid", "-O", "composite=merge"], "E201"),
     ],
 )
 def test_coded_errors(files, args, code):

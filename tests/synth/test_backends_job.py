@@ -155,7 +155,7 @@ def test_job_config_change_is_refused_and_partial_line_is_truncated(tmp_path, se
         job = SynthJob(seeds, out, b, get_template("paper"), SynthConfig(n_per_seed=2))
         s = job.run()
         b.close()
-    assert s.truncated_partial_lines == 1 and [p.code for p in job.diagnostics] == ["E323"]
+    assert s.truncated_partial_lines == 1 and [p.code for p in job.diagnostics] == ["E052"]
     assert s.already_done == 2 and s.processed == 4
     keys = [r["metadata"]["synth"]["key"] for r in _records(out)]
     assert sorted(keys) == sorted(f"{d.id}|t=0.8|i={i}" for d in seeds for i in range(2))

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from .. import io
 from ..errors import BiorelError, Diagnostics, error
+from ..jobs import atomic_file, exclusive_lock
 from ..registry import registry
 from ..types import Document, pair_examples
 from .app import app
@@ -107,13 +108,20 @@ def evaluate_files(
         if not Path(p).exists():
             raise error("E171", path=str(p))
     diags = diagnostics if diagnostics is not None else Diagnostics()
-    gold_docs = io.load(gold, gold_format, lenient=lenient, diagnostics=diags)  # strict readers raise
+    gold_docs = io.load(gold, gold_format, lenient=lenient, diagnostics=diags, **_scoring_options(gold, gold_format))  # strict readers raise
     if outputs:
         pred_docs: list[Document] = outputs_to_documents(load_outputs(pred), gold_docs, source=str(pred))
     else:
-        pred_docs = io.load(pred, pred_format, lenient=lenient, diagnostics=diags)
+        pred_docs = io.load(pred, pred_format, lenient=lenient, diagnostics=diags, **_scoring_options(pred, pred_format))
     examples = pair_examples(pred_docs, gold_docs)
     return evaluator(examples, diagnostics=diags, lenient=lenient)
+
+
+def _scoring_options(path: str | os.PathLike, fmt: str | None) -> dict[str, Any]:
+    """Reader options for scoring: a PubTator relation line naming a concept id
+    that no mention carries is a relation to an entity without mentions (the
+    BC5CDR submission format), never an error that would drop the relation."""
+    return {"unmentioned": "entity"} if io.resolve_format(path, fmt).name == "pubtator" else {}
 
 
 def report_table(report) -> Table:
@@ -168,11 +176,11 @@ def evaluate(
     match: Optional[str] = typer.Option(None, "--match", help="NER matching: strict, overlap or type-agnostic"),
     untyped: bool = typer.Option(False, "--untyped", help="RE: ignore the relation type"),
     directed: Optional[bool] = typer.Option(None, "--directed/--undirected", help="RE: argument order matters (default: the protocol's)"),
-    option: Optional[list[str]] = typer.Option(None, "--option", "-o", help="other evaluator option key=value (JSON values)"),
+    option: Optional[list[str]] = typer.Option(None, "--option", "-O", help="other evaluator option key=value (JSON values)"),
     outputs: bool = typer.Option(False, "--outputs", help="PRED holds raw model outputs ({id: text}), e.g. for --protocol abroad"),
     n_resamples: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for the intervals (0: none)"),
     seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="write the report as JSON here ('-': stdout)"),
+    json_path: Optional[Path] = typer.Option(None, "--json", "--output", "-o", help="write the report as JSON here ('-': stdout)"),
     report_dir: Optional[Path] = typer.Option(None, "--report", help="write an HTML report with PNG plots into this folder"),
     lenient: bool = typer.Option(False, "--lenient", help="skip bad input items (each is reported on stderr)"),
 ) -> None:
@@ -197,8 +205,8 @@ def evaluate(
             index = write_html_report(report, report_dir, title=f"biorel evaluate {gold.name} {pred.name}")
         if json_path is not None and str(json_path) != "-":
             try:
-                json_path.parent.mkdir(parents=True, exist_ok=True)
-                json_path.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+                with exclusive_lock(json_path), atomic_file(json_path) as fh:
+                    fh.write(json.dumps(report.to_dict(), indent=2))
             except OSError as e:
                 raise error("E209", path=str(json_path), reason=str(e)) from None
     except BiorelError as e:

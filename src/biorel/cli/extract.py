@@ -1,4 +1,6 @@
-"""``biorel extract INPUT --model DIR -o OUT`` (owned by the model work)."""
+"""``biorel extract INPUT --model DIR -o OUT``: prints the output's path, the
+rate, then what was found (mentions and relations per type, the first
+relations), like ``biorel demo``."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ def extract_cmd(
     output: Path = typer.Option(..., "--output", "-o", help="output file; its format comes from the name or --output-format"),
     input_format: Optional[str] = typer.Option(None, "--input-format", "-f"),
     output_format: Optional[str] = typer.Option(None, "--output-format", "-t"),
-    mode: str = typer.Option("e2e", "--mode", help="e2e (find mentions too) or gold (entities given, relations predicted)"),
+    mode: Optional[str] = typer.Option(None, "--mode", help="extract (find mentions, entities and relations) or relate (entities given, relations "
+                                       "predicted); default: the model's first mode. e2e and gold are older names of the two"),
     batch_tokens: int = typer.Option(4096, "--batch-tokens", help="token budget per batch"),
     threshold: float = typer.Option(0.5, "--threshold", help="minimum relation score"),
     gold_ids: bool = typer.Option(False, "--gold-ids", help="e2e: predicted mentions matching a gold mention take its concept ids"),
@@ -49,8 +52,30 @@ def extract_cmd(
     except BiorelError as e:
         err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
+    for w in stats.warnings:
+        err.print(f"warning {w}", markup=False, highlight=False, soft_wrap=True)
     resumed = f" ({stats.resumed} already done before)" if stats.resumed else ""
     typer.echo(f"{stats.written} documents written to {stats.output}{resumed}; {stats.docs_per_second:.1f} docs/s ({stats.precision})")
+    print_findings(stats, Console())
+
+
+def print_findings(stats, console: Console) -> None:
+    """What a run found: mentions and relations per type, and a few relations."""
+    from rich.table import Table
+
+    def per_type(counts) -> str:
+        return ", ".join(f"{n} {t}" for t, n in counts.most_common()) or "none"
+
+    console.print(f"mentions: {sum(stats.mention_types.values())} ({per_type(stats.mention_types)})", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"relations: {sum(stats.relation_types.values())} ({per_type(stats.relation_types)})", markup=False, highlight=False, soft_wrap=True)
+    if not stats.examples:
+        return
+    table = Table(title="first relations found")
+    for col in ("document", "relation", "head", "tail", "score"):
+        table.add_column(col)
+    for doc, rtype, head, tail, score in stats.examples:
+        table.add_row(doc, rtype, head, tail, f"{score:.3f}" if score is not None else "")
+    console.print(table)
 
 
 def demo_extraction(src: Path, outdir: Path, console: Console) -> bool:

@@ -34,6 +34,8 @@ err = Console(stderr=True)
 class ConvertResult:
     documents: int
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    #: things the user should know that did not stop the run (E130: no documents)
+    warnings: list[BiorelError] = field(default_factory=list)
 
 
 def _check_input(path: str | os.PathLike) -> None:
@@ -60,8 +62,17 @@ def convert_file(
     diags = diagnostics if diagnostics is not None else Diagnostics()
     target = io.get_format(to_format) if to_format else io.detect_format(dst)
     docs = io.read(src, from_format, lenient=lenient, diagnostics=diags, **(reader_options or {}))
-    n = target.api.dump(docs, dst, **(writer_options or {}))
-    return ConvertResult(n, diags)
+    # atomic and locked (biorel.jobs): a failure leaves no part of dst, a second writer gets E050
+    n = io.write(docs, dst, target.name, **(writer_options or {}))
+    return ConvertResult(n, diags, no_documents_warning(src, n))
+
+
+def no_documents_warning(src: str | os.PathLike, n: int) -> list[BiorelError]:
+    """E130 when a run read no document (an empty file or folder)."""
+    if n:
+        return []
+    what = "an empty folder, or one without files of this format" if Path(src).is_dir() else "the file holds no document"
+    return [error("E130", path=str(src), reason=what)]
 
 
 @dataclass
@@ -186,8 +197,14 @@ def convert(
     except BiorelError as e:
         _fail(e)
     _print_problems(res.diagnostics.problems)
+    _print_warnings(res.warnings)
     skipped = f", {len(res.diagnostics)} problem(s) skipped" if len(res.diagnostics) else ""
     out.print(f"wrote {res.documents} documents to {dst}{skipped}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_warnings(warnings: list[BiorelError]) -> None:
+    for w in warnings:
+        err.print(f"warning {w}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -55,7 +55,7 @@ def backend_options(backend: str, model: Optional[str], base_url: Optional[str],
 @app.command("synth")
 def synth_cmd(
     seeds: Path = typer.Argument(..., help="Seed corpus: ABroad JSON, LOTUS table, biorel JSONL or any readable format."),
-    out: Path = typer.Option(..., "-o", "--out", help="Output folder (created; rerun the same command to resume)."),
+    out: Path = typer.Option(..., "-o", "--output", "--out", help="Output folder (created; rerun the same command to resume; one run at a time: a second gets E050)."),
     backend: str = typer.Option("llama-cpp", "--backend", help="LLM backend: openai, llama-cpp, transformers (or a versioned name)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model: a packaged name (qwen2.5-coder-0.5b, smollm2-135m), a GGUF path, a folder, or the server's model name."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."),

@@ -11,11 +11,18 @@
 * **Output**: any writable format; mentions carry ``infons["score"]`` and
   relations ``score``.
 * **Resumable**: predictions are appended to a journal ``OUT.partial.jsonl``
-  (one document per line, flushed and fsynced per batch) next to a small
-  ``OUT.partial.json`` describing the run. After a crash or ``kill -9``, running
-  the same command again skips the document ids already in the journal (a torn
-  last line is cut off) and carries on. When the input is exhausted the journal
-  is converted to ``OUT`` in the requested format and removed.
+  (a :class:`biorel.jobs.Journal`: one document per line, flushed and fsynced
+  per batch) next to a small ``OUT.partial.json`` describing the run. After a
+  crash or ``kill -9``, running the same command again skips the document ids
+  already in the journal (a torn last line is cut off and reported, E052) and
+  carries on. When the input is exhausted the journal is converted to ``OUT``
+  in the requested format (atomically: ``OUT`` is absent or complete) and
+  removed.
+* **Checked first**: the input must exist (E171) and the formats, options and
+  model must be usable before any ``.partial.*`` file is created.
+* **One writer**: the run holds ``OUT.lock`` (:func:`biorel.jobs.exclusive_lock`);
+  a second ``extract`` into the same output stops at once with E050.
+* An input with no documents is reported as warning E130.
 """
 
 from __future__ import annotations
@@ -25,11 +32,13 @@ import json
 import os
 import signal
 import time
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..errors import error
+from ..errors import BiorelError, Diagnostics, error
+from ..jobs import Journal, exclusive_lock
 from ..types import Document
 
 #: fault injection for tests: kill -9 this process after writing this many
@@ -45,13 +54,34 @@ class ExtractStats:
     precision: str = "fp32"
     without_entities: int = 0
     seconds: float = 0.0
+    #: what this run found (documents resumed from the journal not counted)
+    mention_types: Counter = field(default_factory=Counter)
+    relation_types: Counter = field(default_factory=Counter)
+    examples: list[tuple[str, str, str, str, float | None]] = field(default_factory=list)  # (doc, type, head name, tail name, score)
+    warnings: list[BiorelError] = field(default_factory=list)
 
     @property
     def docs_per_second(self) -> float:
         return self.written / self.seconds if self.seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "docs_per_second": self.docs_per_second}
+        d = asdict(self)
+        d["warnings"] = [str(w) for w in self.warnings]
+        return {**d, "docs_per_second": self.docs_per_second}
+
+    def count(self, doc: Document, max_examples: int = 5) -> None:
+        self.mention_types.update(m.type for m in doc.mentions)
+        self.relation_types.update(r.type for r in doc.relations)
+        if len(self.examples) < max_examples and doc.relations:
+            names = entity_names(doc)
+            for r in doc.relations[: max_examples - len(self.examples)]:
+                self.examples.append((doc.id, r.type, names.get(r.head, r.head), names.get(r.tail, r.tail), r.score))
+
+
+def entity_names(doc: Document) -> dict[str, str]:
+    """Entity id -> a readable name (its name, else its first mention's text)."""
+    texts = {m.id: m.text for m in doc.mentions}
+    return {e.id: e.name or next((texts[i] for i in e.mention_ids if i in texts), e.id) for e in doc.entities}
 
 
 def partial_paths(output: str | os.PathLike) -> tuple[Path, Path]:
@@ -74,24 +104,19 @@ def _model_fingerprint(model_dir: Path) -> str:
     return h.hexdigest()
 
 
-def read_journal(journal: Path) -> set[str]:
-    """Ids of the documents in the journal; a torn last line is cut off."""
+def read_journal(journal: Path, diagnostics: Diagnostics | None = None) -> set[str]:
+    """Ids of the documents in the journal; a torn last line is cut off and
+    reported to ``diagnostics`` (E052); a line that is not a document is E411."""
     done: set[str] = set()
-    if not journal.exists():
-        return done
-    with open(journal, "r+b") as fh:
-        good = 0
-        lineno = 0
-        for line in iter(fh.readline, b""):
-            lineno += 1
-            if not line.endswith(b"\n"):
-                break  # torn by a kill: dropped below
-            try:
-                done.add(str(json.loads(line)["id"]))
-            except (ValueError, KeyError, TypeError):
-                raise error("E411", path=str(journal), reason=f"line {lineno} of the journal is not a document", partial=str(journal)) from None
-            good = fh.tell()
-        fh.truncate(good)
+    try:
+        for lineno, rec in Journal(journal, diagnostics).records():
+            if not isinstance(rec.get("id"), str):
+                raise error("E411", path=str(journal), reason=f"line {lineno} of the journal is not a document (no id)", partial=str(journal))
+            done.add(rec["id"])
+    except BiorelError as e:
+        if e.code != "E053":
+            raise
+        raise error("E411", path=str(journal), reason=e.message, partial=str(journal)) from None
     return done
 
 
@@ -129,7 +154,7 @@ def extract(
     *,
     input_format: str | None = None,
     output_format: str | None = None,
-    mode: str = "e2e",
+    mode: str | None = None,
     batch_tokens: int = 4096,
     threshold: float = 0.5,
     use_gold_ids: bool = False,
@@ -151,11 +176,13 @@ def extract(
 
     from .. import io
     from ..errors import Diagnostics
-    from ..models import MODES, load_model
-    from ..models.base import PRECISIONS
+    from ..models import MODES, load_model, resolve_mode
+    from ..models.base import MODE_ALIASES, PRECISIONS
 
-    if mode not in MODES:
-        raise error("E412", option=f"--mode {mode}", reason=f"valid modes: {', '.join(MODES)}")
+    if mode is not None:  # checked again against the model's own modes once it is loaded
+        mode = MODE_ALIASES.get(mode, mode)
+        if mode not in MODES:
+            raise error("E412", option=f"--mode {mode}", reason=f"valid modes: {', '.join(MODES)}")
     if batch_tokens < 1:
         raise error("E412", option=f"--batch-tokens {batch_tokens}", reason="must be at least 1")
     if precision not in PRECISIONS:
@@ -164,12 +191,15 @@ def extract(
         raise error("E412", option=f"--threshold {threshold}", reason="must lie in [0, 1]")
     console = console or Console(stderr=True)
     out = Path(output)
+    if not Path(input).exists():
+        raise error("E171", path=str(input))
     in_fmt = io.resolve_format(input, input_format)
     out_fmt = io.get_format(output_format) if output_format else io.detect_format(out) if not out.is_dir() else None
     if out_fmt is None:
         raise error("E412", option=f"-o {out}", reason="the output is a folder; give --output-format")
-    if mode == "gold" and in_fmt.name == "text":
-        raise error("E412", option="--mode gold", reason="raw text has no entities; use --mode e2e")
+    if mode == "relate" and in_fmt.name == "text":
+        raise error("E412", option="--mode relate", reason="raw text has no entities; use --mode extract")
+    _check_writable(out_fmt, out)
 
     if isinstance(model, (str, os.PathLike)):
         from ..models.shipped import resolve_model
@@ -179,11 +209,24 @@ def extract(
         fingerprint = _model_fingerprint(model_dir)
     else:
         model_obj, model_dir, fingerprint = model, None, "(in memory)"
+    mode = resolve_mode(mode or model_obj.default_mode, model_obj.capabilities.modes)
+    if mode == "relate" and in_fmt.name == "text":
+        raise error("E412", option="--mode relate", reason="raw text has no entities; use --mode extract")
     precision = model_obj.set_precision(precision)
     if window_batch is not None:
         if window_batch < 1:
             raise error("E412", option=f"--window-batch {window_batch}", reason="must be at least 1")
         model_obj.cfg.window_batch = window_batch
+
+    with exclusive_lock(out):
+        return _run(input, in_fmt, out, out_fmt, model_obj, model_dir, fingerprint, mode, batch_tokens, threshold, use_gold_ids, resume, lenient,
+                    reader_options, progress, console, precision)
+
+
+def _run(input, in_fmt, out: Path, out_fmt, model_obj, model_dir, fingerprint, mode, batch_tokens, threshold, use_gold_ids, resume, lenient,
+         reader_options, progress, console, precision) -> ExtractStats:
+    """The locked part of :func:`extract`: resume, predict into the journal, write ``out``."""
+    from .. import io
 
     journal, meta_path = partial_paths(out)
     meta = {
@@ -197,6 +240,8 @@ def extract(
         "precision": precision,
     }
     done: set[str] = set()
+    diags = Diagnostics() if lenient else None
+    journal_diags = Diagnostics()
     if journal.exists() or meta_path.exists():
         if not resume:
             journal.unlink(missing_ok=True)
@@ -209,45 +254,63 @@ def extract(
             diff = [k for k in meta if old.get(k) != meta[k]]
             if diff:
                 raise error("E411", path=str(out), reason=f"the earlier run used different {', '.join(diff)}", partial=str(journal))
-            done = read_journal(journal)
+            done = read_journal(journal, journal_diags)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta_path.write_text(json.dumps(meta, indent=1), "utf-8")
 
     stats = ExtractStats(output=str(out), resumed=len(done), precision=precision)
-    diags = Diagnostics() if lenient else None
     docs = io.read(input, in_fmt.name, lenient=lenient, diagnostics=diags, **(reader_options or {}))
     todo = (d for d in docs if d.id not in done)
     fault = int(os.environ.get(FAULT_ENV, "0") or 0)
     t0 = time.perf_counter()
-    with open(journal, "ab") as jf, _progress(console, progress) as bar:
+    with Journal(journal, journal_diags) as jf, _progress(console, progress) as bar:
         task = bar.add_task("extracting", total=None)
         for batch in batches_by_tokens(todo, model_obj.cost, batch_tokens):
             preds = model_obj.predict(batch, mode, threshold=threshold, **({"use_gold_ids": True} if use_gold_ids else {}))
             for doc, pred in zip(batch, preds):
-                if mode == "gold" and not doc.mentions:
+                if mode == "relate" and not doc.mentions:
                     stats.without_entities += 1
-                line = json.dumps(pred.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+                line = Journal.encode(pred.to_dict())
                 if fault and stats.written >= fault:
-                    jf.write(line[: len(line) // 2])
-                    jf.flush()
-                    os.fsync(jf.fileno())
+                    jf.write_bytes(line[: len(line) // 2])
+                    jf.sync()
                     os.kill(os.getpid(), signal.SIGKILL)
-                jf.write(line)
+                jf.write_bytes(line)
                 stats.written += 1
-            jf.flush()
-            os.fsync(jf.fileno())
+                stats.count(pred)
+            jf.sync()
             bar.update(task, advance=len(batch))
     stats.seconds = time.perf_counter() - t0
 
-    if out_fmt.name == "jsonl":
-        os.replace(journal, out)
-    else:
-        io.write(io.read(journal, "jsonl"), out, out_fmt.name)
-        journal.unlink()
+    io.write(io.read(journal, "jsonl"), out, out_fmt.name)  # atomic: out is absent or complete
+    journal.unlink()
     meta_path.unlink(missing_ok=True)
+    stats.warnings = [_as_warning(p) for p in journal_diags] + _empty_warning(input, stats)
     if diags is not None and len(diags):
         console.print(f"{len(diags)} input problem(s) skipped (lenient): " + "; ".join(str(p) for p in list(diags)[:3]), markup=False)
     return stats
+
+
+def _check_writable(fmt, out: Path) -> None:
+    """Refuse a read-only output format before any work is done."""
+    try:
+        fmt.api.dumps([])
+    except BiorelError as e:
+        if e.code == "E004":
+            raise error("E412", option=f"-o {out}", reason=f"format '{fmt.name}' cannot be written") from None
+    except Exception:  # noqa: BLE001 - only E004 matters here; writers may refuse an empty list otherwise
+        pass
+
+
+def _as_warning(problem) -> BiorelError:
+    return BiorelError(problem.code, f"{problem.message} ({problem.action})", where=problem.where)
+
+
+def _empty_warning(input, stats: ExtractStats) -> list[BiorelError]:
+    if stats.written or stats.resumed:
+        return []
+    what = "an empty folder, or one without files of this format" if Path(input).is_dir() else "the input holds no document"
+    return [error("E130", path=str(input), reason=what)]
 
 
 __all__ = ["extract", "ExtractStats", "read_journal", "partial_paths", "batches_by_tokens", "FAULT_ENV"]

@@ -101,9 +101,29 @@ def load(path: str | os.PathLike, format: str | None = None, **kw) -> list[Docum
 
 
 def write(docs: Iterable[Document], path: str | os.PathLike, format: str | None = None, **options) -> int:
-    """Write documents to ``path`` (streaming); returns the number written."""
+    """Write documents to ``path`` (streaming); returns the number written.
+
+    The output is atomic and has one writer (:mod:`biorel.jobs`): it is
+    written in a hidden staging folder beside ``path`` and moved in place only
+    when every document was written, so a failure (a document the format
+    cannot hold, a bad input line, ``kill -9``) leaves the old output or none,
+    never a part; a second process writing the same ``path`` at the same time
+    is refused (E050)."""
+    from ..jobs import atomic_output, exclusive_lock
+
     fmt = get_format(format) if format else detect_format(path)
-    return fmt.api.dump(docs, path, **options)
+    with exclusive_lock(path), atomic_output(path) as staged:
+        return fmt.api.dump(docs, staged, **options)
 
 
-__all__ = ["read", "load", "write", "get_format", "detect_format", "format_names", "Format"]
+def dump(docs: Iterable[Document], path: str | os.PathLike, format: str | None = None, **options) -> int:
+    """Alias of :func:`write` (the ``json``-like name)."""
+    return write(docs, path, format, **options)
+
+
+def dumps(docs: Iterable[Document], format: str, **options) -> str:
+    """The documents as text in ``format`` (single-file formats)."""
+    return get_format(format).api.dumps(docs, **options)
+
+
+__all__ = ["read", "load", "write", "dump", "dumps", "get_format", "detect_format", "format_names", "Format"]

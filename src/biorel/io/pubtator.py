@@ -70,7 +70,7 @@ from typing import Iterable, Iterator, TextIO
 
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
-from ..types import Document, Entity, Mention, Passage, Relation
+from ..types import NULL_CONCEPT_IDS, Document, Entity, Mention, Passage, Relation
 from .base import Format, RawDocument, Source, iter_decoded_lines, json_like
 
 FMT = "PubTator"
@@ -89,6 +89,9 @@ IDS_FIELD = "pubtator.ids"
 IDS_SEPARATOR = "pubtator.ids_separator"
 NOVEL = "novel"
 COMPOSITE_OF = "pubtator.composite_of"
+#: entity infon: the entity was created for a relation argument that no mention carries
+UNMENTIONED = "pubtator.unmentioned"
+UNMENTIONED_MODES = ("auto", "entity")
 
 ID_SEPARATORS = "|,;+"
 
@@ -153,6 +156,7 @@ class _Builder:
     item_where: dict[str, SourceLocation] = field(default_factory=dict)
     n_mention_lines: int = 0
     broken: list[BiorelError] = field(default_factory=list)
+    _text: str | None = None
 
     def __post_init__(self) -> None:
         self.doc = Document(id=self.pmid)
@@ -161,14 +165,35 @@ class _Builder:
         ps = self.doc.passages
         offset = ps[-1].end + 1 if ps else 0
         ps.append(Passage(offset, text, PASSAGE_TYPES.get(code, code)))
+        self._text = None
 
-    def finish(self) -> RawDocument:
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.doc.text
+        return self._text
+
+    def finish(self, unmentioned: str = "auto") -> RawDocument:
         doc = self.doc
         doc.entities = doc.entities_from_mentions()
         _add_whole_composites(doc)
+        if unmentioned == "entity" or self.n_mention_lines == 0:
+            _add_unmentioned(doc, self.item_where)
         for ent in doc.entities:
-            self.item_where.setdefault(ent.id, self.item_where[ent.mention_ids[0]])
+            self.item_where.setdefault(ent.id, self.item_where[ent.mention_ids[0]] if ent.mention_ids else self.where)
         return RawDocument(doc, self.where, self.item_where)
+
+
+def _add_unmentioned(doc: Document, item_where: dict[str, SourceLocation]) -> None:
+    """Relation arguments that no mention carries become entities without
+    mentions (a relation-only document: the BC5CDR CID submission format)."""
+    known = {e.id for e in doc.entities}
+    for r in doc.relations:
+        for arg in (r.head, r.tail):
+            if arg not in known:
+                known.add(arg)
+                doc.entities.append(Entity(arg, "", (), infons={UNMENTIONED: True}))
+                item_where.setdefault(arg, item_where.get(r.id, SourceLocation()))
 
 
 def _add_whole_composites(doc: Document) -> None:
@@ -184,11 +209,14 @@ def _add_whole_composites(doc: Document) -> None:
 
 
 class _Reader:
-    def __init__(self, lenient: bool, diagnostics: Diagnostics | None, directed_types: Iterable[str], atomic_types: Iterable[str]):
+    def __init__(self, lenient: bool, diagnostics: Diagnostics | None, directed_types: Iterable[str], atomic_types: Iterable[str], unmentioned: str = "auto"):
+        if unmentioned not in UNMENTIONED_MODES:
+            raise ValueError(f"unmentioned must be one of {', '.join(UNMENTIONED_MODES)}, not {unmentioned!r}")
         self.lenient = lenient
         self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         self.directed = frozenset(directed_types)
         self.atomic = frozenset(atomic_types)
+        self.unmentioned = unmentioned
         self.cur: _Builder | None = None
 
     # -- plumbing
@@ -205,7 +233,7 @@ class _Reader:
             for err in cur.broken:
                 self.diagnostics.add(err, f"document '{cur.pmid}' skipped")
             return
-        yield cur.finish()
+        yield cur.finish(self.unmentioned)
 
     # -- one line
     def feed(self, where: SourceLocation, line: str, bad: BiorelError | None) -> Iterator[RawDocument]:
@@ -228,6 +256,11 @@ class _Reader:
             self._problem(error("E120", where=where, line=line[:80]))
             return
         cols = line.split("\t")
+        if _is_relation_line(cols) and (self.cur is None or self.cur.pmid != cols[0]):
+            # a relation line that opens a document: a relation-only document
+            # (the BC5CDR CID submission format has no title or mention lines)
+            yield from self.close()
+            self.cur = _Builder(cols[0], where)
         try:
             self._annotation(where, cols)
         except BiorelError as err:
@@ -254,6 +287,8 @@ class _Reader:
             raise error("E123", where=where, pmid=pmid, why="no document is open here (a title line 'PMID|t|...' must come first)")
         if cur.pmid != pmid:
             raise error("E123", where=where, pmid=pmid, why=f"the open document is '{cur.pmid}'")
+        if n >= 6 and _INT.match(cols[1]) and _INT.match(cols[2]):
+            self._check_tab_in_text(where, cols)
         if n in (6, 7) or (n == 5 and _HAS_DIGIT.search(cols[1])):
             self._mention(where, cols)
         elif n in (4, 5) and not (_NUMBERISH.match(cols[1]) and _NUMBERISH.match(cols[2])):
@@ -261,6 +296,17 @@ class _Reader:
         else:
             expected = "a mention line has 5-7 (PMID, start, end, text, type[, ids[, components]]) and a relation line 4-5 (PMID, type, id1, id2[, novel])"
             raise error("E121", where=where, n=n, expected=expected)
+
+    def _check_tab_in_text(self, where: SourceLocation, cols: list[str]) -> None:
+        """A tab inside the mention text shifts every later column: say so
+        (E131) rather than report the shifted columns as offset drift."""
+        assert self.cur is not None
+        found = self.cur.text[int(cols[1]) : int(cols[2])]
+        if "\t" not in found or cols[3] == found:
+            return
+        n_tabs = found.count("\t")
+        if "\t".join(cols[3 : 4 + n_tabs]) == found:
+            raise error("E131", where=where, reason=f"the text at {cols[1]}-{cols[2]} is {found!r} ({n_tabs} tab(s)); the type and ids columns read as {cols[4 + n_tabs:][:2]!r}")
 
     def _mention(self, where: SourceLocation, cols: list[str]) -> None:
         cur = self.cur
@@ -291,6 +337,13 @@ class _Reader:
         cur.item_where[rid] = where
 
 
+def _is_relation_line(cols: list[str]) -> bool:
+    """The column shape of a relation line (see the classification rule)."""
+    if len(cols) == 5 and _HAS_DIGIT.search(cols[1]):
+        return False
+    return len(cols) in (4, 5) and not (_NUMBERISH.match(cols[1]) and _NUMBERISH.match(cols[2]))
+
+
 def _raw(
     source: Source,
     *,
@@ -298,8 +351,9 @@ def _raw(
     diagnostics: Diagnostics | None = None,
     directed_types: Iterable[str] = ("CID",),
     atomic_id_types: Iterable[str] = VARIANT_TYPES,
+    unmentioned: str = "auto",
 ) -> Iterator[RawDocument]:
-    reader = _Reader(lenient, diagnostics, directed_types, atomic_id_types)
+    reader = _Reader(lenient, diagnostics, directed_types, atomic_id_types, unmentioned)
     for where, line, bad in iter_decoded_lines(source):
         yield from reader.feed(where, line, bad)
     yield from reader.close()
@@ -315,46 +369,161 @@ def _check_field(doc: Document, what: str, value: str, *, allow_tab: bool = Fals
         raise error("E124", doc=doc.id, fmt=FMT, reason=f"{what} {value[:60]!r} {why}")
 
 
+_LINE_BREAKS = str.maketrans({"\n": " ", "\r": " "})
+_COLUMN_BREAKS = str.maketrans({"\n": " ", "\r": " ", "\t": " "})
+#: characters an id cannot hold in an ids column (separators, column and line breaks), percent-encoded
+_ID_ESCAPES = {c: f"%{ord(c):02X}" for c in "%|,;+\t\n\r"}
+
+
+def encode_id(eid: str) -> str:
+    """An entity id as one id of an ids column: ``%``, the separators
+    ``|,;+`` and tabs/line breaks percent-encoded (``Chemical:2,4-DNP`` ->
+    ``Chemical:2%2C4-DNP``); other ids unchanged."""
+    return "".join(_ID_ESCAPES.get(c, c) for c in eid)
+
+
+@dataclass
+class _Layout:
+    """Where each passage goes in PubTator's layout and the text written."""
+
+    lines: list[tuple[str, int, str]]  # (code, offset, text) of each passage line
+    starts: list[tuple[int, int, int]]  # (old offset, old end, new offset) of each passage
+    text: list[str]  # the written document text, one character per item (edited for mention tabs)
+
+    def new_span(self, s: int, e: int) -> tuple[int, int] | None:
+        for old, old_end, new in self.starts:
+            if old <= s and e <= old_end:
+                return s - old + new, e - old + new
+        return None
+
+
+def _is_pubtator_layout(doc: Document) -> bool:
+    pos = 0
+    for p in doc.passages:
+        code = _PASSAGE_CODES.get(p.type, p.type)
+        if p.offset != pos or not code or "|" in code or "\t" in code or "\n" in code or "\r" in code:
+            return False
+        pos = p.end + 1
+    return True
+
+
+def _layout(doc: Document) -> _Layout:
+    """Passages in PubTator's layout (see the module docstring): kept as they
+    are when they already are in it, else the first passage is the title and
+    the others are joined, one space apart, as the abstract."""
+    ps = doc.passages
+    if _is_pubtator_layout(doc):
+        groups = [(_PASSAGE_CODES.get(p.type, p.type), [p]) for p in ps]
+    else:
+        groups = [("t", ps[:1])] + ([("a", ps[1:])] if len(ps) > 1 else [])
+    lines, starts, pos = [], [], 0
+    for code, members in groups:
+        line_start = pos
+        for i, p in enumerate(members):
+            if i:
+                pos += 1  # the joining space
+            starts.append((p.offset, p.end, pos))
+            pos += len(p.text)
+        lines.append((code, line_start, " ".join(p.text.translate(_LINE_BREAKS) for p in members)))
+        pos += 1  # PubTator's space before the next passage
+    text = list(" ".join(t for _, _, t in lines))
+    return _Layout(lines, starts, text)
+
+
+class _IdPlan:
+    """What the ids columns and the relation lines say, so that every relation
+    argument names an id that reading the file back resolves (the rules in the
+    module docstring, "Writing")."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        ents = doc.entity_index()
+        self.entities_of: dict[str, list[str]] = {}
+        for e in doc.entities:
+            for mid in e.mention_ids:
+                self.entities_of.setdefault(mid, []).append(e.id)
+        mentions = doc.mention_index()
+        self.written_ids: dict[str, tuple[str, ...]] = {}  # mention id -> ids it carries on its line
+        self.arg_name: dict[str, str] = {}  # entity id -> the id its relation lines name
+        mention_args = {a for r in doc.relations if r.level == "mention" for a in (r.head, r.tail)}
+        for m in doc.mentions:
+            if m.grounded_ids:
+                self.written_ids[m.id] = m.concept_ids
+            elif self.entities_of.get(m.id):
+                self.written_ids[m.id] = tuple(encode_id(eid) for eid in self.entities_of[m.id])
+            elif m.id in mention_args:  # in no entity: the mention stands for itself
+                self.written_ids[m.id] = (encode_id(m.id),)
+        for eid, e in ents.items():
+            self.arg_name[eid] = self._name(e, mentions)
+
+    def _name(self, e: Entity, mentions: dict[str, Mention]) -> str:
+        carried = [set(self.written_ids.get(mid, ())) for mid in e.mention_ids if mid in mentions]
+        if not carried or any(e.id in c for c in carried):
+            return e.id  # a concept id its mentions carry, or an entity without mentions
+        if any(encode_id(e.id) in c for c in carried):
+            return encode_id(e.id)
+        common = set.intersection(*carried) - NULL_CONCEPT_IDS
+        return common.pop() if len(common) == 1 else e.id
+
+    def ids_column(self, m: Mention, atomic_types: Iterable[str]) -> str | None:
+        if m.grounded_ids or m.id not in self.written_ids:
+            return ids_column(m, atomic_types=atomic_types)
+        return "|".join(self.written_ids[m.id])
+
+    def relation_arg(self, r: Relation, ref: str) -> str:
+        if r.level == "entity":
+            return self.arg_name.get(ref, ref)
+        owners = self.entities_of.get(ref, [])
+        if not owners and ref in self.written_ids:
+            return self.written_ids[ref][0]
+        if len(owners) != 1:
+            raise error("E124", doc=self.doc.id, fmt=FMT, reason=f"relation '{r.id}' names mention '{ref}', which stands for {len(owners)} entities, not one")
+        return self.arg_name[owners[0]]
+
+
+def _mention_lines(doc: Document, m: Mention, layout: _Layout, plan: _IdPlan, atomic_types: Iterable[str]) -> list[list[str]]:
+    """One line per span of ``m`` (a discontinuous mention becomes one line
+    per piece, all with the mention's ids)."""
+    _check_field(doc, f"mention '{m.id}' type", m.type)
+    ids = plan.ids_column(m, atomic_types)
+    try:
+        comps = _components_column(m)
+    except ValueError:
+        raise error("E124", doc=doc.id, fmt=FMT, reason=f"a component of mention '{m.id}' contains '|', the components separator") from None
+    if ids is None and comps is not None:
+        raise error("E124", doc=doc.id, fmt=FMT, reason=f"mention '{m.id}' has components but no concept ids")
+    rows = []
+    for s, e in m.spans:
+        span = layout.new_span(s, e)
+        if span is None:
+            raise error("E124", doc=doc.id, fmt=FMT, reason=f"mention '{m.id}' span {s}-{e} lies in no passage")
+        ns, ne = span
+        for i in range(ns, ne):
+            if layout.text[i] == "\t":
+                layout.text[i] = " "  # a tab cannot be in the text column: a space in both
+        piece = m.text.translate(_COLUMN_BREAKS) if len(m.spans) == 1 else "".join(layout.text[ns:ne])
+        cols = [doc.id, str(ns), str(ne), piece, m.type]
+        for what, col in (("concept ids", ids), ("components", comps)):
+            if col is not None:
+                _check_field(doc, f"mention '{m.id}' {what}", col)
+                cols.append(col)
+        rows.append(cols)
+    return rows
+
+
 def document_lines(doc: Document, *, atomic_types: Iterable[str] = VARIANT_TYPES) -> list[str]:
     """The PubTator lines of one document (without the trailing blank line)."""
     if "|" in doc.id:
         raise error("E124", doc=doc.id, fmt=FMT, reason="the document id contains '|'")
     _check_field(doc, "document id", doc.id, allow_empty=False)
-    lines: list[str] = []
-    pos = 0
-    for i, p in enumerate(doc.passages):
-        if p.offset != pos:
-            raise error("E124", doc=doc.id, fmt=FMT, reason=f"passage {i} is at offset {p.offset}, but PubTator puts it at {pos} (previous end + 1)")
-        code = _PASSAGE_CODES.get(p.type, p.type)
-        if not code or "|" in code:
-            raise error("E124", doc=doc.id, fmt=FMT, reason=f"passage {i} has type {p.type!r}, which cannot be a PubTator passage code")
-        _check_field(doc, f"passage {i} type", code)
-        _check_field(doc, f"passage {i} text", p.text, allow_tab=True)
-        lines.append(f"{doc.id}|{code}|{p.text}")
-        pos = p.end + 1
-    for m in doc.mentions:
-        if len(m.spans) != 1:
-            raise error("E124", doc=doc.id, fmt=FMT, reason=f"mention '{m.id}' has {len(m.spans)} spans; PubTator mentions are single spans")
-        (s, e), = m.spans
-        _check_field(doc, f"mention '{m.id}' text", m.text)
-        _check_field(doc, f"mention '{m.id}' type", m.type)
-        cols = [doc.id, str(s), str(e), m.text, m.type]
-        ids = ids_column(m, atomic_types=atomic_types)
-        try:
-            comps = _components_column(m)
-        except ValueError:
-            raise error("E124", doc=doc.id, fmt=FMT, reason=f"a component of mention '{m.id}' contains '|', the components separator") from None
-        if ids is None and comps is not None:
-            raise error("E124", doc=doc.id, fmt=FMT, reason=f"mention '{m.id}' has components but no concept ids")
-        for what, col in (("concept ids", ids), ("components", comps)):
-            if col is not None:
-                _check_field(doc, f"mention '{m.id}' {what}", col)
-                cols.append(col)
-        lines.append("\t".join(cols))
+    layout = _layout(doc)
+    plan = _IdPlan(doc)
+    mention_rows = [row for m in doc.mentions for row in _mention_lines(doc, m, layout, plan, atomic_types)]
+    text = "".join(layout.text)  # after the mention lines replaced tabs inside mentions
+    lines = [f"{doc.id}|{code}|{text[off:off + len(t)]}" for code, off, t in layout.lines]
+    lines += ["\t".join(cols) for cols in mention_rows]
     for r in doc.relations:
-        if r.level != "entity":
-            raise error("E124", doc=doc.id, fmt=FMT, reason=f"relation '{r.id}' is between mentions; PubTator relations are between concept ids")
-        cols = [doc.id, r.type, r.head, r.tail]
+        cols = [doc.id, r.type, plan.relation_arg(r, r.head), plan.relation_arg(r, r.tail)]
         if NOVEL in r.infons:
             cols.append(str(r.infons[NOVEL]))
         for c in cols[1:]:

@@ -44,11 +44,18 @@ HTTP server, which may not take a grammar; the job's ``config.guide`` and
 its fingerprint hold the guide in effect.
 
 Every job key (``{seed id}|t={temperature}|i={sample index}``) ends in exactly
-one record in ``synthetic.jsonl`` or ``rejected.jsonl``. Records are written by
-one thread, a whole line at a time, flushed and fsynced. On start the job reads
-both files, takes the keys already there as done, and truncates a partial last
-line left by a killed run (reported as E323). So a rerun after ``kill -9``
-produces no duplicate and loses no finished record.
+one record in ``synthetic.jsonl`` or ``rejected.jsonl``. The three files are
+journals (:class:`biorel.jobs.Journal`): records are written by one thread, a
+whole line at a time, flushed and fsynced. On start the job reads both files,
+takes the keys already there as done, and truncates a partial last line left by
+a killed run (reported as E052; a malformed complete line is E053). So a rerun
+after ``kill -9`` produces no duplicate and loses no finished record.
+
+One writer: a run holds the lock ``OUT.lock`` beside the folder
+(:func:`biorel.jobs.exclusive_lock`) from before it reads the folder until it
+ends; a second ``biorel synth`` into the same folder stops at once with E050
+(naming the folder and the running job's pid) and writes nothing. ``job.json``
+is replaced atomically.
 
 Each record's ``metadata["synth"]`` holds the provenance: key, status, reason,
 score and located/missing entities (of the final text, against the targeted
@@ -70,7 +77,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import json
-import os
 import random
 import time
 from collections import Counter
@@ -80,6 +86,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import BiorelError, Diagnostics, Problem, SourceLocation, error
+from ..jobs import Journal, atomic_file, exclusive_lock
 from ..types import Document
 from .align import Alignment
 from .annotate import alignment_summary, annotate
@@ -221,54 +228,17 @@ class JobSummary:
 
 # ---------------------------------------------------------------- output files
 def recover_jsonl(path: Path, diagnostics: Diagnostics) -> list[dict[str, Any]]:
-    """Read a job file, truncating a partial last line (E323, reported). A
-    complete line that is not a JSON object is an error (E324)."""
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        with open(path, "r+b") as fh:
-            fh.truncate(cut)
-            fh.flush()
-            os.fsync(fh.fileno())
-        err = error("E323", size=len(data) - cut, path=str(path))
-        diagnostics.add(BiorelError(err.code, err.message, where=SourceLocation(str(path), data.count(b"\n") + 1, offset=cut)), "truncated")
-        data = data[:cut]
-    out = []
-    for lineno, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-            if not isinstance(rec, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as e:
-            raise error("E324", where=SourceLocation(str(path), lineno), path=str(path), line=lineno, reason=str(e)) from None
-        out.append(rec)
-    return out
+    """Read a job file (a :class:`biorel.jobs.Journal`), truncating a partial
+    last line (E052, reported). A complete line that is not a JSON object is
+    an error (E053)."""
+    return Journal(path, diagnostics).read()
 
 
 def record_key(rec: dict[str, Any], path: Path, lineno: int) -> str:
     try:
         return str(rec["metadata"]["synth"]["key"])
     except (KeyError, TypeError):
-        raise error("E324", path=str(path), line=lineno, reason="no metadata.synth.key") from None
-
-
-class _Appender:
-    """Append whole lines, flushed and fsynced one by one."""
-
-    def __init__(self, path: Path):
-        self._fh = open(path, "a", encoding="utf-8", newline="\n")
-
-    def write(self, obj: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-
-    def close(self) -> None:
-        self._fh.close()
+        raise error("E053", where=SourceLocation(str(path), lineno), path=str(path), line=lineno, reason="no metadata.synth.key") from None
 
 
 # ---------------------------------------------------------------- the job
@@ -360,7 +330,7 @@ class SynthJob:
             try:
                 old = json.loads(path.read_text(encoding="utf-8"))
             except ValueError as e:
-                raise error("E324", path=str(path), line=1, reason=str(e)) from None
+                raise error("E053", where=SourceLocation(str(path), 1), path=str(path), line=1, reason=str(e)) from None
             prev = {**LEGACY_FINGERPRINT, **old.get("fingerprint", {})}
             diff = sorted(k for k in set(prev) | set(fp) if prev.get(k) != fp.get(k))
             if diff and not self.force:
@@ -370,9 +340,8 @@ class SynthJob:
             runs = []
         runs.append({"started": _now(), "n_per_seed": self.config.n_per_seed, "temperatures": list(self.config.temperatures), "seeds": self.seeds_source})
         manifest = {"fingerprint": fp, "backend": self.backend.describe(), "runs": runs}
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        with atomic_file(path) as fh:
+            fh.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
     # -- tasks -------------------------------------------------------------
     def tasks(self) -> list[Task]:
@@ -582,6 +551,11 @@ class SynthJob:
         return done, near_dup
 
     def run(self) -> JobSummary:
+        """Run the pending keys, holding the folder's one-writer lock (E050 for a second run)."""
+        with exclusive_lock(self.out):
+            return self._run()
+
+    def _run(self) -> JobSummary:
         self.out.mkdir(parents=True, exist_ok=True)
         self._check_manifest()
         done, near_dup = self._resume()
@@ -591,7 +565,7 @@ class SynthJob:
         self.summary.already_done = len(tasks) - len(todo)
         if self.limit is not None:
             todo = todo[: self.limit]
-        acc, rej, errs = _Appender(self.out / ACCEPTED), _Appender(self.out / REJECTED), _Appender(self.out / ERRORS)
+        acc, rej, errs = (Journal(self.out / name, self.diagnostics).open() for name in (ACCEPTED, REJECTED, ERRORS))
         t0 = time.perf_counter()
         workers = max(1, int(getattr(self.backend, "max_concurrency", 1)))
         try:
@@ -599,11 +573,11 @@ class SynthJob:
                 task, comp = out.task, out.error
                 if comp is not None:
                     self.summary.backend_errors[comp.reason] += 1
-                    errs.write({"key": task.key, "reason": comp.reason, "message": comp.message, "generation": len(out.generations), "created": _now()})
+                    errs.append({"key": task.key, "reason": comp.reason, "message": comp.message, "generation": len(out.generations), "created": _now()})
                     self.diagnostics.problems.append(Problem("E325", SourceLocation(str(self.out / ERRORS)), error("E325", key=task.key, reason=comp.reason).message, "key left pending"))
                 else:
                     ok, rec = self.build_record(out, near_dup)
-                    (acc if ok else rej).write(rec)
+                    (acc if ok else rej).append(rec)
                     self._count(out, ok, rec["metadata"]["synth"]["reason"])
                 # wall time since the run started: the rate is records written per wall hour
                 self.summary.seconds = time.perf_counter() - t0
