@@ -36,7 +36,7 @@ from .heads import PairClassifier, TokenTagger, pool_entities, threshold_loss
 from .labels import LabelMaps, decode_tags, encode_tags, word_level_tags, word_starts
 from .pairs import EntRef, candidate_pairs, decode_relations, entity_refs, multi_hot, pair_targets, threshold_scores
 from .predicted import copy_entity, copy_mention, with_annotations
-from .windowed import WindowedEncoder
+from .windowed import EncoderBacked, WindowedEncoder
 
 
 class JointNERREConfig(EncoderModelConfig):
@@ -89,7 +89,7 @@ class JointNet(nn.Module):
         )
 
 
-class JointNERRE(BiorelModel):
+class JointNERRE(EncoderBacked, BiorelModel):
     architecture = "biorel.JointNERRE.v1"
     config_class = JointNERREConfig
     capabilities = Capabilities(
@@ -100,8 +100,6 @@ class JointNERRE(BiorelModel):
         train_bf16=True,
         freezable=("embeddings",),
     )
-    pretrained_prefixes = ("encoder.",)
-    required_files = ("labels.json", "model.safetensors", "encoder/config.json", "tokenizer")
 
     def __init__(self, cfg: JointNERREConfig, labels: LabelMaps, encoder: nn.Module, tokenizer: Any):
         self.cfg = cfg
@@ -123,39 +121,6 @@ class JointNERRE(BiorelModel):
     @classmethod
     def from_saved(cls, folder: Path, cfg: JointNERREConfig, labels: dict[str, Any]) -> "JointNERRE":
         return cls(cfg, LabelMaps.from_dict(labels), *WindowedEncoder.saved_parts(folder))
-
-    @classmethod
-    def base_models(cls, cfg: JointNERREConfig) -> dict[str, str]:
-        return {"encoder.": cfg.encoder.name}
-
-    def write_files(self, folder: Path) -> None:
-        self.encoder.write_files(folder)
-
-    def state_for_saving(self) -> dict[str, torch.Tensor]:
-        state = super().state_for_saving()
-        fp32 = self.encoder.fp32_state()
-        if fp32 is not None:  # running in bf16: save the fp32 weights
-            state.update({f"encoder.{k}": v.detach().cpu().contiguous() for k, v in fp32.items()})
-        return state
-
-    # ---- capabilities ------------------------------------------------------------
-    def cost(self, doc: Document) -> int:
-        return self.encoder.cost(doc)
-
-    def _apply_precision(self, precision: str) -> None:
-        self.encoder.set_precision(precision)
-
-    def set_train_autocast(self, on: bool) -> None:
-        self.encoder.autocast = bool(on)
-
-    @property
-    def train_autocast(self) -> bool:
-        return self.encoder.autocast
-
-    def freeze(self, part: str) -> list[int]:
-        if part != "embeddings":
-            return super().freeze(part)
-        return self.encoder.freeze_input_embeddings()
 
     # ---- entities and pairs ----------------------------------------------------
     def _pair_logits(self, tokens: torch.Tensor, ents: Sequence[EntRef], pairs: Sequence[tuple[int, int]]) -> torch.Tensor:

@@ -84,8 +84,8 @@ def pair_targets(doc: Document, ents: Sequence[EntRef], pairs: Sequence[tuple[in
     unreachable = 0
     for r in doc.relations:
         ri = labels.relation_index.get(r.type)
-        if ri is None or r.level != "entity":
-            continue
+        if ri is None or r.level != "entity" or r.infons.get("negative"):
+            continue  # a relation marked negative (sentence sets) states no relation
         hit = False
         for key in [(r.head, r.tail)] + ([] if labels.directed.get(r.type) else [(r.tail, r.head)]):
             k = index.get(key)

@@ -167,4 +167,47 @@ class WindowedEncoder:
         return list(weight.shape)
 
 
-__all__ = ["WindowedEncoder", "position_limit"]
+class EncoderBacked:
+    """Mixin for models built on a :class:`WindowedEncoder` held as
+    ``self.encoder`` whose torch module is ``net.encoder``: token cost, the
+    precision switch, training autocast, freezing the input embeddings, the
+    encoder's files in a saved folder and fp32 weights on disk."""
+
+    encoder: WindowedEncoder
+    pretrained_prefixes = ("encoder.",)
+    required_files = ("labels.json", "model.safetensors", "encoder/config.json", "tokenizer")
+
+    def cost(self, doc: Document) -> int:
+        return self.encoder.cost(doc)
+
+    def _apply_precision(self, precision: str) -> None:
+        self.encoder.set_precision(precision)
+
+    def set_train_autocast(self, on: bool) -> None:
+        self.encoder.autocast = bool(on)
+
+    @property
+    def train_autocast(self) -> bool:
+        return self.encoder.autocast
+
+    def freeze(self, part: str) -> list[int]:
+        if part != "embeddings":
+            return super().freeze(part)  # type: ignore[misc]
+        return self.encoder.freeze_input_embeddings()
+
+    @classmethod
+    def base_models(cls, cfg: Any) -> dict[str, str]:
+        return {"encoder.": cfg.encoder.name}
+
+    def write_files(self, folder: Path) -> None:
+        self.encoder.write_files(folder)
+
+    def state_for_saving(self) -> dict[str, torch.Tensor]:
+        state = super().state_for_saving()  # type: ignore[misc]
+        fp32 = self.encoder.fp32_state()
+        if fp32 is not None:  # running in bf16: save the fp32 weights
+            state.update({f"encoder.{k}": v.detach().cpu().contiguous() for k, v in fp32.items()})
+        return state
+
+
+__all__ = ["WindowedEncoder", "EncoderBacked", "position_limit"]
