@@ -70,6 +70,7 @@ class Errors:
     E129 = "Cannot read {path} as {fmt}: {reason}."
     E130 = "No documents in {path}: {reason}; nothing was extracted or converted."
     E131 = "PubTator mention line has a tab inside the mention text (column 4), so its columns shift: {reason}."
+    E132 = "brat annotation '{item}' points at '{ref}', which was skipped; it is skipped too."
     # table formats: LOTUS tables, ABroad JSON, sentence-level relation sets (E140-E159)
     E140 = "Table lacks required column(s): {missing}. Expected: {expected}."
     E141 = "{fmt} row has {found} cells but the header has {expected} (delimiter {delimiter})."

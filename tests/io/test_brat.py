@@ -211,3 +211,71 @@ def test_ddi_round_trip_is_byte_exact(ddi, tmp_path):
     assert len(originals) == 2034
     for p in originals:
         assert (tmp_path / p.relative_to(ddi)).read_bytes() == p.read_bytes(), p
+
+
+# ---- lenient reading drops dependents too, and what it keeps validates (issue 12, class 8) ----
+
+# BioNLP-ST style: E1 has no arguments (as in real GENIA/BioNLP-ST files); E2 and
+# E3 point at it through event arguments, A1/M2/#1 through their targets.
+ST_TXT = "IL-2 expression is induced by TCR binding and blocked."
+ST_ANN = "".join(
+    line + "\n"
+    for line in [
+        "T1\tProtein 0 4\tIL-2",
+        "T2\tGene_expression 5 15\texpression",
+        "T3\tPositive_regulation 19 26\tinduced",
+        "T4\tNegative_regulation 46 53\tblocked",
+        "T5\tBinding 34 41\tbinding",
+        "E1\tGene_expression:T2",
+        "E2\tPositive_regulation:T3 Theme:E1 Cause:T5",
+        "E3\tNegative_regulation:T4 Theme:E2",
+        "E4\tBinding:T5 Theme:T1",
+        "A1\tNegation E2",
+        "M2\tSpeculation E1",
+        "#1\tAnnotatorNotes E3\tcheck this",
+        "R1\tRel Arg1:T1 Arg2:T5",
+        "R2\tRel Arg1:E3 Arg2:T1",
+        "N1\tReference T1 UniProt:P60568",
+    ]
+)
+
+
+def test_lenient_drop_takes_every_dependent_and_reports_each(tmp_path):
+    diags = Diagnostics()
+    (doc,) = brat.loads(ST_ANN, text=ST_TXT, doc_id="st", lenient=True, diagnostics=diags)
+    assert [(p.code, p.where.line) for p in diags] == [
+        ("E127", 6),  # E1: no arguments
+        ("E132", 7),  # E2 -> E1
+        ("E132", 8),  # E3 -> E2
+        ("E132", 14),  # R2 -> E3
+        ("E132", 10),  # A1 -> E2
+        ("E132", 11),  # M2 -> E1
+        ("E132", 12),  # #1 -> E3
+    ]
+    assert all(p.action == "line skipped" for p in diags)
+    assert [r.id for r in doc.relations] == ["R1", "E4:Theme"]
+    # what is kept validates: written and read back strictly, and as PubTator too
+    io.write([doc], tmp_path / "out", "brat")
+    (back,) = io.load(tmp_path / "out")
+    assert [r.id for r in back.relations] == ["R1", "E4:Theme"]
+    assert [line.split("\t")[0] for line in (tmp_path / "out" / "st.ann").read_text().splitlines()] == ["T1", "T2", "T3", "T4", "T5", "R1", "E4", "N1"]
+    io.write([doc], tmp_path / "st.pubtator")
+    assert len(io.load(tmp_path / "st.pubtator")[0].relations) == 2
+    with pytest.raises(BiorelError) as e:
+        brat.loads(ST_ANN, text=ST_TXT, doc_id="st")
+    assert e.value.code == "E127" and e.value.where.line == 6
+
+
+@pytest.mark.realdata
+def test_ddi_lenient_output_validates_as_brat_and_pubtator(ddi, tmp_path):
+    diags = Diagnostics()
+    docs = brat.load(ddi, lenient=True, diagnostics=diags)
+    assert diags.counts() == {"E010": 1}
+    n_rel = sum(len(d.relations) for d in docs)
+    assert io.write(docs, tmp_path / "brat", "brat") == 1017
+    assert sum(len(d.relations) for d in brat.load(tmp_path / "brat")) == n_rel  # strict read: valid
+    # brat documents have untyped passages with line breaks, discontinuous
+    # mentions and mention-level relations: PubTator takes them all (issue 12, class 5)
+    assert io.write(docs, tmp_path / "ddi.pubtator") == 1017
+    back = pubtator.load(tmp_path / "ddi.pubtator")
+    assert len(back) == 1017 and sum(len(d.relations) for d in back) == sum(len({(r.head, r.tail, r.type) for r in d.relations}) for d in docs)

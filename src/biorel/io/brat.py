@@ -26,6 +26,11 @@ Reading rules:
   another event points at that event's trigger and keeps the event id in
   ``infons["brat.arg_event"]``. An event without arguments cannot be
   represented: error E127 (lenient: reported, skipped).
+* **Skipping is transitive** (lenient): when an annotation is skipped (a bad
+  line, an event without arguments), every event, relation, equivalence,
+  normalisation, attribute and note that points at it is skipped too, and so
+  on until nothing points at a skipped id; each is reported (E132, "line
+  skipped"). So what lenient reading keeps always writes a valid brat file.
 * ``*``: ``*<TAB>Equiv T1 T2 T3`` -> undirected relations T1-T2, T2-T3 with
   ``infons["brat.equiv"]`` numbering the line (``*1``, ``*2`` ...).
 * ``N``: ``N1<TAB>Reference T1 DB:ID[<TAB>name]`` appends ``DB:ID`` to the
@@ -61,7 +66,7 @@ from typing import Any, Iterable, Iterator, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import Document, Mention, Passage, Relation
-from .base import Format, JsonLikeAPI, RawDocument, Source, iter_lines, json_like, read_text, source_name
+from .base import Format, JsonLikeAPI, RawDocument, Source, ensure_diagnostics, iter_lines, json_like, read_text, report_or_raise, source_name
 from .text import folder_files, relative_id, write_folder
 
 FMT = "brat"
@@ -103,10 +108,11 @@ def _arg(line: _Line, token: str) -> tuple[str, str]:
 class _AnnParser:
     """Turns the lines of one ``.ann`` into a :class:`RawDocument`."""
 
-    def __init__(self, doc: Document, lenient: bool, diagnostics: Diagnostics):
+    def __init__(self, doc: Document, lenient: bool, diagnostics: Diagnostics | None):
         self.doc = doc
         self.lenient = lenient
         self.diagnostics = diagnostics
+        self.dropped: set[str] = set()  # ids of the annotations skipped (their dependents go too)
         self.item_where: dict[str, SourceLocation] = {}
         self.later: list[_Line] = []  # N, A, M, #: they need the annotations they target
         self.events: list[_Line] = []
@@ -114,10 +120,10 @@ class _AnnParser:
         self.relations: dict[str, Relation] = {}
         self.event_trigger: dict[str, str] = {}
 
-    def problem(self, err: BiorelError) -> None:
-        if not self.lenient:
-            raise err
-        self.diagnostics.add(err, "line skipped")
+    def problem(self, err: BiorelError, ident: str | None = None, action: str = "line skipped") -> None:
+        report_or_raise(err, action, lenient=self.lenient, diagnostics=self.diagnostics)
+        if ident:
+            self.dropped.add(ident)
 
     def run(self, lines: Iterable[tuple[SourceLocation, str]]) -> None:
         for where, text in lines:
@@ -126,16 +132,57 @@ class _AnnParser:
             try:
                 self.first_pass(where, text)
             except BiorelError as err:
-                self.problem(err)
+                self.problem(err, text.split("\t", 1)[0])
+        self.drop_dependents()
         for kind in (self.events, self.equivs, self.later):
             for line in kind:
+                if line.id in self.dropped and line.id[:1] in "E":
+                    continue  # reported by drop_dependents
                 try:
+                    self._check_refs(line)
                     self.second_pass(line)
                 except BiorelError as err:
-                    self.problem(err)
+                    self.problem(err, line.id)
         self.doc.entities = self.doc.entities_from_mentions()
         for ent in self.doc.entities:
             self.item_where.setdefault(ent.id, self.item_where[ent.mention_ids[0]])
+
+    # -- skipping an annotation skips what depends on it (transitively)
+    @staticmethod
+    def _refs(line: _Line) -> list[str]:
+        """The annotation ids a line points at."""
+        kind = line.id[:1]
+        if kind == "E":
+            return [tok.partition(":")[2] for tok in line.fields]
+        if kind == "*":
+            return list(line.fields[1:])
+        return line.fields[1:2]  # N, A, M, #: the target
+
+    def _check_refs(self, line: _Line) -> None:
+        gone = [ref for ref in self._refs(line) if ref in self.dropped]
+        if gone:
+            raise error("E132", where=line.where, item=line.id, ref=gone[0])
+
+    def drop_dependents(self) -> None:
+        """Events without arguments (E127), then, until nothing changes, every
+        event and relation pointing at a skipped annotation (E132): all
+        reported, so that what is kept never names a skipped id."""
+        for ev in self.events:
+            if ev.id not in self.dropped and len(ev.fields) < 2:
+                self.problem(error("E127", where=ev.where, item=ev.id, reason="an event without arguments has no relation to represent it"), ev.id)
+        changed = True
+        while changed:
+            changed = False
+            for ev in self.events:
+                if ev.id not in self.dropped and any(ref in self.dropped for ref in self._refs(ev)):
+                    self.problem(error("E132", where=ev.where, item=ev.id, ref=next(r for r in self._refs(ev) if r in self.dropped)), ev.id)
+                    changed = True
+            for rel in [r for r in self.doc.relations if r.id not in self.dropped and (r.head in self.dropped or r.tail in self.dropped)]:
+                ref = rel.head if rel.head in self.dropped else rel.tail
+                self.doc.relations.remove(rel)
+                self.relations.pop(rel.id, None)
+                self.problem(error("E132", where=self.item_where.get(rel.id), item=rel.id, ref=ref), rel.id)
+                changed = True
 
     def first_pass(self, where: SourceLocation, text: str) -> None:
         cols = text.split("\t")
@@ -228,8 +275,6 @@ class _AnnParser:
             raise _bad(line.where, line.id, "expected TYPE:TRIGGER as the first field of an event")
         self.event_trigger[line.id] = trigger
         args = [_arg(line, tok) for tok in line.fields[1:]]
-        if not args:
-            raise error("E127", where=line.where, item=line.id, reason="an event without arguments has no relation to represent it")
         for role, ref in args:
             tail, arg_event = self._trigger(line, ref)
             infons: dict[str, Any] = {EVENT: line.id, ROLE: role}
@@ -287,7 +332,7 @@ class _AnnParser:
 def parse(doc_id: str, text: str, ann: Source | None, *, where: SourceLocation, lenient: bool = False, diagnostics: Diagnostics | None = None) -> RawDocument:
     """Parse one brat document from its text and its ``.ann`` source."""
     doc = Document(id=doc_id, passages=[Passage(0, text)])
-    parser = _AnnParser(doc, lenient, diagnostics if diagnostics is not None else Diagnostics())
+    parser = _AnnParser(doc, lenient, ensure_diagnostics(lenient, diagnostics))
     if ann is not None:
         parser.run(iter_lines(ann, fmt=FMT))
     return RawDocument(doc, where, parser.item_where)
@@ -317,7 +362,7 @@ def _one(doc_id: str, txt: Path | None, ann: Path | None, lenient: bool, diagnos
     except BiorelError as err:
         if not lenient or err.code not in ("E020", "E126"):
             raise
-        (diagnostics if diagnostics is not None else Diagnostics()).add(err, f"document '{doc_id}' skipped")
+        report_or_raise(err, f"document '{doc_id}' skipped", lenient=True, diagnostics=diagnostics)
 
 
 def _raw(

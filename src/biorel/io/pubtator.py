@@ -71,7 +71,7 @@ from typing import Iterable, Iterator, TextIO
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
 from ..types import NULL_CONCEPT_IDS, Document, Entity, Mention, Passage, Relation
-from .base import Format, RawDocument, Source, iter_decoded_lines, json_like
+from .base import Format, RawDocument, Source, ensure_diagnostics, iter_decoded_lines, json_like, report_or_raise
 
 FMT = "PubTator"
 
@@ -213,7 +213,7 @@ class _Reader:
         if unmentioned not in UNMENTIONED_MODES:
             raise ValueError(f"unmentioned must be one of {', '.join(UNMENTIONED_MODES)}, not {unmentioned!r}")
         self.lenient = lenient
-        self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+        self.diagnostics = ensure_diagnostics(lenient, diagnostics) or Diagnostics()
         self.directed = frozenset(directed_types)
         self.atomic = frozenset(atomic_types)
         self.unmentioned = unmentioned
@@ -221,9 +221,7 @@ class _Reader:
 
     # -- plumbing
     def _problem(self, err: BiorelError, action: str = "line skipped") -> None:
-        if not self.lenient:
-            raise err
-        self.diagnostics.add(err, action)
+        report_or_raise(err, action, lenient=self.lenient, diagnostics=self.diagnostics)
 
     def close(self) -> Iterator[RawDocument]:
         cur, self.cur = self.cur, None
