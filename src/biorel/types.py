@@ -5,7 +5,9 @@ passages (title, abstract, ... each at a document-level ``offset``), mentions
 (one or more spans in document coordinates, so discontinuous and composite
 mentions fit), entities (concepts: a typed id, optionally grounded in mentions),
 relations (typed, directed or not, between entities or between mentions, with
-optional score and evidence spans) and free metadata.
+optional score and evidence spans), relations that are not binary
+(:class:`NaryRelation`, kept apart so binary code never sees them) and free
+metadata.
 
 The document's text is the passages laid out at their offsets; gaps between
 passages (PubTator's space between title and abstract, BioC's gaps) read as
@@ -108,6 +110,32 @@ class Relation:
 
 
 @dataclass(slots=True)
+class NaryRelation:
+    """A relation that is not binary: one argument, or three or more (BioC
+    relations with 1 or 3+ nodes, or infons ``entity1``..``entityN`` /
+    ``role1``..``roleN``). ``args`` are ``(role, ref)`` pairs in source order;
+    refs are entity ids (``level="entity"``) or mention ids (``"mention"``).
+
+    They live in :attr:`Document.nary_relations`, apart from the binary
+    :attr:`Document.relations`, so that code built on ``head``/``tail``
+    (models, evaluation) never sees them; relation ids are unique across both
+    lists."""
+
+    id: str
+    type: str
+    args: tuple[tuple[str, str], ...]
+    level: RelationLevel = "entity"
+    directed: bool = False
+    score: float | None = None
+    evidence: tuple[Span, ...] = ()
+    infons: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return tuple(ref for _, ref in self.args)
+
+
+@dataclass(slots=True)
 class Document:
     id: str
     passages: list[Passage] = field(default_factory=list)
@@ -115,6 +143,8 @@ class Document:
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: relations with one or with three or more arguments (see :class:`NaryRelation`)
+    nary_relations: list[NaryRelation] = field(default_factory=list)
 
     # ---- text -------------------------------------------------------------
     @property
@@ -173,6 +203,8 @@ class Document:
         d["mentions"] = [_mention_dict(m) for m in self.mentions]
         d["entities"] = [_entity_dict(e) for e in self.entities]
         d["relations"] = [_relation_dict(r) for r in self.relations]
+        if self.nary_relations:
+            d["nary_relations"] = [_nary_dict(r) for r in self.nary_relations]
         if self.metadata:
             d["metadata"] = self.metadata
         return d
@@ -213,6 +245,19 @@ class Document:
                 for r in d.get("relations", [])
             ],
             metadata=dict(d.get("metadata", {})),
+            nary_relations=[
+                NaryRelation(
+                    id=str(r["id"]),
+                    type=r["type"],
+                    args=tuple((str(role), str(ref)) for role, ref in r["args"]),
+                    level=r.get("level", "entity"),
+                    directed=bool(r.get("directed", False)),
+                    score=r.get("score"),
+                    evidence=tuple((int(s), int(e)) for s, e in r.get("evidence", ())),
+                    infons=dict(r.get("infons", {})),
+                )
+                for r in d.get("nary_relations", [])
+            ],
         )
 
 
@@ -249,6 +294,21 @@ def _entity_dict(e: Entity) -> dict[str, Any]:
 
 def _relation_dict(r: Relation) -> dict[str, Any]:
     d: dict[str, Any] = {"id": r.id, "type": r.type, "head": r.head, "tail": r.tail}
+    if r.level != "entity":
+        d["level"] = r.level
+    if r.directed:
+        d["directed"] = True
+    if r.score is not None:
+        d["score"] = r.score
+    if r.evidence:
+        d["evidence"] = [list(s) for s in r.evidence]
+    if r.infons:
+        d["infons"] = r.infons
+    return d
+
+
+def _nary_dict(r: NaryRelation) -> dict[str, Any]:
+    d: dict[str, Any] = {"id": r.id, "type": r.type, "args": [list(a) for a in r.args]}
     if r.level != "entity":
         d["level"] = r.level
     if r.directed:

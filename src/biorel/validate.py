@@ -11,7 +11,13 @@ reading does after reporting them. The rules:
 * mention, entity and relation ids are unique within the document;
 * entity ``mention_ids`` and relation arguments name items that exist;
 * passages do not overlap;
-* a document that is required to carry text (``require_text``) is not empty.
+* a document that is required to carry text (``require_text``) is not empty,
+  unless it carries annotations: an *annotation-only* document (passages
+  without text, as BioC allows) keeps its mentions and relations; their spans
+  are checked for ``0 <= start < end`` only, since there is no text to check
+  them against;
+* relations that are not binary (``Document.nary_relations``) follow the
+  relation rules: ids unique across both relation lists, every argument exists.
 """
 
 from __future__ import annotations
@@ -50,9 +56,13 @@ def check_document(
     text = doc.text
     n = len(text)
 
-    if require_text and not text.strip():
+    annotated = bool(doc.mentions or doc.relations or doc.nary_relations)
+    textless = not text.strip()
+    if require_text and textless and not annotated:
         out.append(Violation(_err("E015", where, doc=doc.id), "document", None))
         return out
+    if textless:  # annotation-only: offsets cannot be checked against text
+        n = None
 
     passages = sorted(doc.passages, key=lambda p: p.offset)
     for a, b in zip(passages, passages[1:]):
@@ -68,9 +78,11 @@ def check_document(
             out.append(Violation(_err("E013", loc(m.id), what="mention", id=m.id, doc=doc.id), "mention", m.id))
             continue
         seen.add(m.id)
-        bad_span = not m.spans or any(s < 0 or e <= s or e > n for s, e in m.spans)
+        bad_span = not m.spans or any(s < 0 or e <= s or (n is not None and e > n) for s, e in m.spans)
         if bad_span:
             out.append(Violation(_err("E011", loc(m.id), spans=list(m.spans), item=f"mention '{m.id}'", length=n), "mention", m.id))
+            continue
+        if n is None:
             continue
         if passages and not all(passage_of(s, e) for s, e in m.spans):
             out.append(Violation(_err("E012", loc(m.id), spans=list(m.spans), item=f"mention '{m.id}'"), "mention", m.id))
@@ -116,9 +128,19 @@ def check_document(
                 out.append(Violation(_err("E014", loc(r.id), item=f"relation '{r.id}' ({r.type})", what=what, ref=ref, doc=doc.id), "relation", r.id))
                 break
         for s, e in r.evidence:
-            if s < 0 or e <= s or e > n:
+            if s < 0 or e <= s or (n is not None and e > n):
                 out.append(Violation(_err("E011", loc(r.id), spans=list(r.evidence), item=f"evidence of relation '{r.id}'", length=n), "relation", r.id))
                 break
+    for r in doc.nary_relations:
+        if r.id in rel_ids:
+            out.append(Violation(_err("E013", loc(r.id), what="relation", id=r.id, doc=doc.id), "relation", r.id))
+            continue
+        rel_ids.add(r.id)
+        pool, what = (mention_ids, "mention") if r.level == "mention" else (ent_ids, "entity")
+        missing = [ref for ref in r.refs if ref not in pool]
+        if missing or not r.args:
+            ref = missing[0] if missing else "(none)"
+            out.append(Violation(_err("E014", loc(r.id), item=f"relation '{r.id}' ({r.type}, {len(r.args)} arguments)", what=what, ref=ref, doc=doc.id), "relation", r.id))
     return out
 
 
@@ -154,4 +176,7 @@ def repair_document(doc: Document, violations: list[Violation]) -> Document | No
     doc.relations = [
         r for r in rels if (r.head in (mids if r.level == "mention" else eids)) and (r.tail in (mids if r.level == "mention" else eids))
     ]
+    kept_ids = {r.id for r in doc.relations}
+    nary = [r for r in first_only(doc.nary_relations, bad_relations) if r.id not in kept_ids]
+    doc.nary_relations = [r for r in nary if r.args and all(ref in (mids if r.level == "mention" else eids) for ref in r.refs)]
     return doc

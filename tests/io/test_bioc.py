@@ -74,7 +74,8 @@ def expected_docs() -> list[Document]:
             Entity("D007674", "Disease", ("1", "2", "5")),
             Entity("D056486", "Disease", ("1", "3")),
         ],
-        relations=[Relation("R0", "CID", "D002945", "D007674")],
+        # BC5CDR's relation: type from infon 'relation', arguments keyed by mention type (kept for writing back)
+        relations=[Relation("R0", "CID", "D002945", "D007674", infons={"bioc.type_key": "relation", "bioc.roles": ["Chemical", "Disease"]})],
         metadata={"journal": "J Tox", "bioc.collection": COLLECTION},
     )
     d2 = Document(
@@ -131,7 +132,11 @@ def test_passage_level_relations_and_sentences():
 </passage></document></collection>"""
     (doc,) = bxml.loads(xml)
     assert doc.passages[0].text == "Aspirin helps.  Pain goes."
-    assert doc.passages[0].infons["bioc.sentences"] == [{"offset": 0, "length": 14}, {"offset": 16, "length": 10}]
+    # the sentences are kept with what each held, and the passage had no <text>
+    assert doc.passages[0].infons == {
+        "bioc.sentences": [{"offset": 0, "length": 14, "annotations": ["a"]}, {"offset": 16, "length": 10, "annotations": ["b"], "relations": ["r"]}],
+        "bioc.no_text": True,
+    }
     assert [m.text for m in doc.mentions] == ["Aspirin", "Pain"]
     # default roles are not recorded
     assert doc.relations == [Relation("r", "treats", "a", "b", level="mention")]
@@ -199,8 +204,11 @@ def test_model_fields_survive_a_round_trip(mod):
     d = rich_doc()
     assert mod.loads(mod.dumps([d])) == [d]
     text = mod.dumps([d])
-    for key in ("biorel:concept_ids", "biorel:components", "biorel:directed", "biorel:score", "biorel:evidence", "biorel:entities", "biorel:mention_order", "biorel:json:year"):
+    for key in ("biorel:concept_ids", "biorel:components", "biorel:directed", "biorel:score", "biorel:evidence", "biorel:entities", "biorel:mention_order"):
         assert key in text
+    # BioC XML infons are text; BioC JSON keeps the JSON type of a value
+    assert ("biorel:json:year" in text) == (mod is bxml)
+    assert ('"year":2020' in text) == (mod is bjson)
 
 
 def test_collection_header_comes_from_the_first_document():
@@ -388,7 +396,7 @@ def test_json_errors_carry_json_paths():
 @pytest.mark.parametrize(
     "old, new, code, action",
     [
-        ('<node refid="1" role="Disease"/>', '<node refid="1" role="Disease"/><node refid="0" role="x"/>', "E102", "relation skipped"),
+        ('<node refid="1" role="Disease"/>', '<node role="Disease"/>', "E100", "relation skipped"),
         ('<infon key="entity1">672</infon>', '<infon key="arg">672</infon>', "E103", "relation skipped"),
         ('<location offset="29" length="13"/>', '<location length="13"/>', "E100", "annotation skipped"),
         ('<location offset="29" length="13"/>', '<location offset="29" length="-2"/>', "E101", "annotation skipped"),

@@ -233,11 +233,11 @@ def checked(
                 raise violations[0].error
             for v in violations:
                 diagnostics.add(v.error, f"{v.kind} skipped" if v.kind not in ("document", "passage") else "document skipped")
-            before = {r.id for r in doc.relations}
+            before = {r.id for r in doc.relations} | {r.id for r in doc.nary_relations}
             repaired = repair_document(doc, violations)
             if repaired is None:
                 continue
-            dropped_rel = before - {r.id for r in repaired.relations} - {v.item_id for v in violations if v.kind == "relation"}
+            dropped_rel = before - {r.id for r in repaired.relations} - {r.id for r in repaired.nary_relations} - {v.item_id for v in violations if v.kind == "relation"}
             diagnostics.extend(
                 Problem("E014", raw.item_where.get(rid, raw.where), f"relation '{rid}' of document '{doc.id}' lost an argument that was skipped", "relation skipped")
                 for rid in sorted(dropped_rel)

@@ -198,14 +198,9 @@ def _dumps(value: Any) -> str:
 
 def _document_json(tree: dict) -> dict:
     """The BioC JSON object of a document tree (every list present, as the
-    ``bioc`` package expects)."""
-    return {
-        "id": tree["id"],
-        "infons": tree["infons"],
-        "passages": tree["passages"],
-        "annotations": [],
-        "relations": tree["relations"],
-    }
+    ``bioc`` package expects; extra keys a source had come after them)."""
+    head = {"id": tree["id"], "infons": tree["infons"], "passages": tree["passages"], "annotations": [], "relations": tree["relations"]}
+    return head | {k: v for k, v in tree.items() if k not in head}
 
 
 def _write(docs: Iterable[Document], fh: TextIO) -> int:
@@ -218,7 +213,7 @@ def _write(docs: Iterable[Document], fh: TextIO) -> int:
     fh.write(_dumps(head)[:-1] + ',"documents":[')
     n = 0
     for doc in chain([first], it) if first is not None else ():
-        tree = from_document(doc, header)
+        tree = from_document(doc, header, style="json")
         fh.write(("\n" if n == 0 else ",\n") + _dumps(_document_json(tree)))
         n += 1
     fh.write("\n]}\n")

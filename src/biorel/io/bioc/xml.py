@@ -259,19 +259,36 @@ def _document_element(tree: dict) -> etree._Element:
         pel = _sub(doc, "passage")
         _infons(pel, p["infons"])
         _sub(pel, "offset", str(p["offset"]))
-        _sub(pel, "text", p["text"])
-        for a in p["annotations"]:
-            ael = _sub(pel, "annotation", id=a["id"])
-            _infons(ael, a["infons"])
-            for loc in a["locations"]:
-                _sub(ael, "location", offset=str(loc["offset"]), length=str(loc["length"]))
-            _sub(ael, "text", a["text"])
+        if "text" in p:
+            _sub(pel, "text", p["text"])
+        for s in p["sentences"]:
+            sel = _sub(pel, "sentence")
+            _infons(sel, s["infons"])
+            _sub(sel, "offset", str(s["offset"]))
+            _sub(sel, "text", s["text"])
+            _items(sel, s)
+        _items(pel, p)
     for r in tree["relations"]:
-        rel = _sub(doc, "relation", id=r["id"])
-        _infons(rel, r["infons"])
-        for n in r["nodes"]:
-            _sub(rel, "node", refid=n["refid"], role=n["role"])
+        _relation_element(doc, r)
     return doc
+
+
+def _items(parent, node: dict) -> None:
+    for a in node["annotations"]:
+        ael = _sub(parent, "annotation", id=a["id"])
+        _infons(ael, a["infons"])
+        for loc in a["locations"]:
+            _sub(ael, "location", offset=str(loc["offset"]), length=str(loc["length"]))
+        _sub(ael, "text", a["text"])
+    for r in node["relations"]:
+        _relation_element(parent, r)
+
+
+def _relation_element(parent, r: dict) -> None:
+    rel = _sub(parent, "relation", id=r["id"])
+    _infons(rel, r["infons"])
+    for n in r["nodes"]:
+        _sub(rel, "node", refid=n["refid"], role=n["role"])
 
 
 def _header(coll: dict[str, Any]) -> str:
