@@ -14,3 +14,18 @@ class TestJointNERREBilouNoContext(ModelContract):
         cfg = super().model_config(tokenizer_folder)
         cfg.update(scheme="BILOU", context="none", type_dim=0)
         return cfg
+
+
+class TestRelationClassifier(ModelContract):
+    architecture = "biorel.RelationClassifier.v1"
+
+    def model_config(self, tokenizer_folder):
+        cfg = super().model_config(tokenizer_folder)
+        for key in ("pair_dim", "block_size", "type_dim"):
+            cfg.pop(key)
+        return {**cfg, "hidden_dim": 16}
+
+
+class TestRelationClassifierPlainMarkers(TestRelationClassifier):
+    def model_config(self, tokenizer_folder):
+        return {**super().model_config(tokenizer_folder), "markers": "plain"}

@@ -28,6 +28,7 @@ from .labels import LabelMaps, decode_tags, encode_tags
 #: the modules that register the built-in architectures
 BUILTIN_MODEL_MODULES = (
     "biorel.models.joint",
+    "biorel.models.relclf",
 )
 
 for _module in BUILTIN_MODEL_MODULES:

@@ -1,0 +1,249 @@
+"""``biorel.RelationClassifier.v1``: a sentence-level relation classifier over
+given entities.
+
+For each candidate pair of entities that are mentioned in one sentence, the
+sentence is written again with the two arguments marked (typed markers by
+default, ``@ * Gene * BRCA1 @ ... # ^ Disease ^ breast cancer #``: plain
+punctuation, so any tokenizer reads them and no embedding is added), encoded
+by the shared :class:`~biorel.models.windowed.WindowedEncoder`, and the
+vectors of the two opening markers are concatenated and classified into the
+relation types plus a learned "none" threshold (the adaptive-threshold loss of
+:mod:`biorel.models.heads`, decoded by :mod:`biorel.models.pairs`). Directed
+types keep their argument order; an undirected gold relation labels both
+orders. Where a pair is mentioned in several sentences, the closest pair of
+mentions is used.
+
+One mode, ``relate``: the documents' entities are kept and relations added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from ..config import EncoderModelConfig
+from ..registry import registry
+from ..sentences import sentence_spans
+from ..types import Document
+from .base import BiorelModel, Capabilities, resolve_mode
+from .grouping import group_mentions
+from .heads import threshold_loss
+from .labels import LabelMaps
+from .pairs import EntRef, candidate_pairs, decode_relations, multi_hot, pair_targets, threshold_scores
+from .predicted import copy_entity, copy_mention, with_annotations
+from .windowed import EncoderBacked, WindowedEncoder
+
+
+class RelationClassifierConfig(EncoderModelConfig):
+    """``[model]`` of ``biorel.RelationClassifier.v1``."""
+
+    architecture: str = "biorel.RelationClassifier.v1"
+    max_length: int = Field(256, ge=8)
+    stride: int = Field(64, ge=0)
+    #: ``typed``: ``@ * Type * text @``; ``plain``: ``@ text @``
+    markers: Literal["typed", "plain"] = "typed"
+    #: width of the hidden layer over the two marker vectors
+    hidden_dim: int = Field(256, ge=8)
+
+
+@dataclass
+class PairInstance:
+    """One marked sentence: its input ids (special tokens included) and the
+    positions of the head and tail markers."""
+
+    ids: list[int]
+    head: int
+    tail: int
+
+
+@dataclass
+class ClassifierItem:
+    doc: Document
+    entities: list[EntRef]
+    pairs: list[tuple[int, int]]
+    instances: list[PairInstance]
+    targets: list[list[int]]
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+class ClassifierNet(nn.Module):
+    def __init__(self, encoder: nn.Module, n_relations: int, cfg: RelationClassifierConfig):
+        super().__init__()
+        hidden = encoder.config.hidden_size
+        self.encoder = encoder
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.hidden = nn.Linear(2 * hidden, cfg.hidden_dim)
+        self.out = nn.Linear(cfg.hidden_dim, n_relations + 1)
+
+    def classify(self, head: torch.Tensor, tail: torch.Tensor) -> torch.Tensor:
+        """``[P, 1 + R]`` logits from the marker vectors; column 0 is "none"."""
+        return self.out(torch.tanh(self.hidden(self.dropout(torch.cat([head, tail], -1)))))
+
+
+class RelationClassifier(EncoderBacked, BiorelModel):
+    architecture = "biorel.RelationClassifier.v1"
+    config_class = RelationClassifierConfig
+    capabilities = Capabilities(
+        modes=("relate",),
+        precisions=("fp32", "bf16"),
+        loss_parts={"re": 1.0},
+        default_scorers=("sentence:relate", "concept:relate"),
+        train_bf16=True,
+        freezable=("embeddings",),
+    )
+
+    def __init__(self, cfg: RelationClassifierConfig, labels: LabelMaps, encoder: nn.Module, tokenizer: Any):
+        self.cfg = cfg
+        self.labels = labels
+        self.encoder = WindowedEncoder(encoder, tokenizer, max_length=cfg.max_length, stride=cfg.stride, window_batch=cfg.window_batch)
+        self.net = ClassifierNet(encoder, len(labels.relation_types), cfg)
+        self.precision = "fp32"
+
+    @classmethod
+    def from_config(cls, cfg: RelationClassifierConfig, train_docs: Sequence[Document]) -> "RelationClassifier":
+        labels = LabelMaps.from_documents(train_docs, relation_types=cfg.relation_types, pair_types=cfg.pair_types)
+        if not labels.relation_types:
+            from ..errors import error
+
+            raise error("E407", reason="the training documents have no relations and model.relation_types is empty")
+        return cls(cfg, labels, *WindowedEncoder.load_parts(cfg.encoder))
+
+    @classmethod
+    def from_saved(cls, folder: Path, cfg: RelationClassifierConfig, labels: dict[str, Any]) -> "RelationClassifier":
+        return cls(cfg, LabelMaps.from_dict(labels), *WindowedEncoder.saved_parts(folder))
+
+    def cost(self, doc: Document) -> int:
+        n = len(doc.entities or doc.entities_from_mentions())
+        return max(1, len(doc.text) // 4) * max(1, n * (n - 1))
+
+    # ---- marked instances ----------------------------------------------------------
+    def _markers(self, kind: str, typ: str) -> tuple[str, str]:
+        sym, inner = ("@", "*") if kind == "head" else ("#", "^")
+        return (f"{sym} {inner} {typ} {inner} ", f" {sym}") if self.cfg.markers == "typed" else (f"{sym} ", f" {sym}")
+
+    def _instance(self, text: str, head: tuple[int, int, str], tail: tuple[int, int, str], window: tuple[int, int]) -> PairInstance:
+        """Mark ``head`` and ``tail`` (char spans with types) inside ``window``
+        of ``text``; a sentence longer than one encoder window is cut around
+        the two markers."""
+        s0, e0 = window
+        inserts = []
+        for kind, (s, e, typ) in (("head", head), ("tail", tail)):
+            open_, close = self._markers(kind, typ)
+            inserts += [(s, 0, open_, kind), (e, 1, close, None)]
+        pieces, pos, starts = [], s0, {}
+        length = 0
+        for at, _, mark, kind in sorted(inserts, key=lambda x: (x[0], x[1])):
+            pieces.append(text[pos:at])
+            length += at - pos
+            if kind is not None:
+                starts[kind] = length
+            pieces.append(mark)
+            length += len(mark)
+            pos = at
+        pieces.append(text[pos:e0])
+        marked = "".join(pieces)
+        tok = self.encoder.tokenizer(marked, add_special_tokens=False, return_offsets_mapping=True, verbose=False, truncation=False)
+        ids, offsets = tok["input_ids"], tok["offset_mapping"]
+        pos_of = {k: next(i for i, (a, b) in enumerate(offsets) if a <= c < b) for k, c in starts.items()}
+        size = self.encoder.featurizer.size
+        lo = 0
+        if len(ids) > size:  # centre the window on the two markers
+            first, last = min(pos_of.values()), max(pos_of.values())
+            lo = max(0, min(first - (size - (last - first)) // 2, len(ids) - size))
+            ids = ids[lo : lo + size]
+        prefix = self.encoder.featurizer.prefix
+        clip = lambda i: min(max(i - lo, 0), len(ids) - 1) + prefix  # noqa: E731
+        return PairInstance(self.encoder.featurizer.wrap(ids), clip(pos_of["head"]), clip(pos_of["tail"]))
+
+    def _grounded(self, doc: Document, mentions, entities) -> tuple[list[EntRef], dict[str, list[tuple[int, int, int]]], list[tuple[int, int]]]:
+        """Entity references (their ``ranges`` are character spans), per entity
+        its spans with the index of the sentence holding each, and the
+        sentences."""
+        sents = sentence_spans(doc)
+        mindex = {m.id: m for m in mentions}
+        refs, where = [], {}
+        for ent in entities:
+            spans = [(s, e) for mid in ent.mention_ids if mid in mindex for s, e in mindex[mid].spans]
+            if not spans:
+                continue
+            refs.append(EntRef(ent.id, ent.type, spans))
+            where[ent.id] = [(s, e, next((k for k, (a, b) in enumerate(sents) if a <= s and e <= b), -1)) for s, e in spans]
+        return refs, where, sents
+
+    def _pairs(self, doc: Document, mentions, entities):
+        refs, where, sents = self._grounded(doc, mentions, entities)
+
+        def closest(h: EntRef, t: EntRef):
+            best = None
+            for hs, he, hk in where[h.id]:
+                for ts, te, tk in where[t.id]:
+                    if hk == tk and hk >= 0 and (hs, he) != (ts, te):
+                        d = abs(hs - ts)
+                        if best is None or d < best[0]:
+                            best = (d, (hs, he), (ts, te), sents[hk])
+            return best
+
+        pairs = candidate_pairs(refs, self.labels, keep=lambda h, t: closest(h, t) is not None)
+        text = doc.text
+        instances = []
+        for i, j in pairs:
+            _, hspan, tspan, window = closest(refs[i], refs[j])
+            instances.append(self._instance(text, (*hspan, refs[i].type), (*tspan, refs[j].type), window))
+        return refs, pairs, instances
+
+    # ---- training ---------------------------------------------------------------
+    def prepare(self, doc: Document) -> ClassifierItem:
+        entities = doc.entities or group_mentions(doc.mentions)
+        refs, pairs, instances = self._pairs(doc, doc.mentions, entities)
+        targets, unreachable = pair_targets(doc, refs, pairs, self.labels)
+        stats = {"pairs": len(pairs), "positive_pairs": sum(1 for t in targets if t), "unreachable_relations": unreachable}
+        return ClassifierItem(doc, refs, pairs, instances, targets, stats)
+
+    def _logits(self, instances: Sequence[PairInstance]) -> torch.Tensor:
+        flat, bases = self.encoder.encode_windows([x.ids for x in instances])
+        head = flat.index_select(0, torch.tensor([b + x.head for b, x in zip(bases, instances)], dtype=torch.long))
+        tail = flat.index_select(0, torch.tensor([b + x.tail for b, x in zip(bases, instances)], dtype=torch.long))
+        return self.net.classify(head, tail)
+
+    def loss(self, items: Sequence[ClassifierItem], weights: Mapping[str, float] | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+        w = self.loss_weights(weights)
+        instances = [x for it in items for x in it.instances]
+        if not instances:
+            zero = sum((p.sum() * 0.0 for p in self.net.out.parameters()), torch.zeros(()))
+            return zero, {"re": 0.0}
+        targets = multi_hot([t for it in items for t in it.targets], len(self.labels.relation_types))
+        rel = threshold_loss(self._logits(instances), targets) / len(instances)
+        return w["re"] * rel, {"re": float(rel.detach())}
+
+    # ---- prediction ----------------------------------------------------------------
+    def predict_modes(self, docs: Sequence[Document], modes: Sequence[str] | None = None, *, threshold: float = 0.5) -> dict[str, list[Document]]:
+        """``relate``: the documents' entities (grouped from their mentions when
+        they have none) are kept and relations added (score > ``threshold``)."""
+        modes = [resolve_mode(m, self.capabilities.modes) for m in (modes or (self.default_mode,))]
+        self.net.eval()
+        found = []
+        with torch.inference_mode():
+            work = []
+            for doc in docs:
+                entities = list(doc.entities) if doc.entities else group_mentions(doc.mentions)
+                refs, pairs, instances = self._pairs(doc, doc.mentions, entities)
+                work.append((doc, entities, refs, pairs, instances))
+            instances = [x for *_, inst in work for x in inst]
+            logits = self._logits(instances).float() if instances else torch.zeros((0, len(self.labels.relation_types) + 1))
+            scores = threshold_scores(logits)
+            at = 0
+            for doc, entities, refs, pairs, inst in work:
+                rels = decode_relations(scores[at : at + len(inst)], pairs, refs, self.labels, threshold) if inst else []
+                at += len(inst)
+                found.append(with_annotations(doc, [copy_mention(m) for m in doc.mentions], [copy_entity(e) for e in entities], rels))
+        return {m: found for m in modes}
+
+
+registry.models.register(RelationClassifier.architecture, RelationClassifier, aliases=("relation-classifier",))
+
+__all__ = ["RelationClassifier", "RelationClassifierConfig", "ClassifierItem"]
