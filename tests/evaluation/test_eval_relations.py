@@ -131,7 +131,9 @@ def test_mention_level_errors_are_coded_and_lenient_mode_reports():
     assert e.value.code == "E202" and "nope" in str(e.value)
     diags = Diagnostics()
     r = evaluate([Example(bad, bad)], "mention", diagnostics=diags, n_resamples=0)
-    assert diags.counts() == {"E202": 2} and r.micro.tp == 0  # gold and predicted copies
+    # gold and predicted copies: reported, and counted (never dropped): the gold one missed, the predicted one false
+    assert diags.counts() == {"E202": 2} and (r.micro.tp, r.micro.fp, r.micro.fn) == (0, 1, 1)
+    assert [p.action for p in diags] == ["counted as a false negative", "counted as a false positive"]
     entity_level = rel_doc([("M1", "M2", "CID")], mentions=MENTIONS)
     with pytest.raises(BiorelError) as e:
         evaluate([Example(entity_level, entity_level)], "mention")
@@ -185,6 +187,12 @@ def test_end_to_end_gold_vs_itself_and_missing_entity():
     with pytest.raises(BiorelError) as e:
         evaluate([Example(bad, e2e_gold())], "e2e")
     assert e.value.code == "E202" and "ghost" in str(e.value)
+    # lenient: the unscorable prediction is a false positive, not dropped
+    diags = Diagnostics()
+    strict_like = evaluate([Example(e2e_pred(), e2e_gold())], "e2e", n_resamples=0)
+    r = evaluate([Example(bad, e2e_gold())], "e2e", diagnostics=diags, n_resamples=0)
+    assert diags.counts() == {"E202": 1}
+    assert (r.micro.tp, r.micro.fp, r.micro.fn) == (strict_like.micro.tp, strict_like.micro.fp + 1, strict_like.micro.fn)
 
 
 # ---- sentence level -----------------------------------------------------------------------

@@ -11,6 +11,11 @@ Common rules (all relation evaluators):
   are left out of both sides and counted in the report notes.
 * Set semantics: the same relation predicted twice counts once (highest score).
 * A relation's confidence is :attr:`Relation.score` (for P/R curves).
+* **Nothing is dropped.** A relation that cannot be scored (an argument that
+  names nothing, E202; the wrong level for the protocol, E210) raises in strict
+  mode; in lenient mode it is reported and still counted: a predicted one as a
+  false positive, a gold one as a false negative (it matches nothing). So a
+  lenient run can never score higher than the input deserves.
 
 Protocols:
 
@@ -64,10 +69,27 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..errors import Diagnostics, error
+from dataclasses import dataclass
+
+from ..errors import BiorelError, Diagnostics, error
 from ..types import NULL_CONCEPT_IDS, Document, Example, Relation
 from .base import Evaluator, register
 from .matching import DocResult, Item, score_items
+
+
+@dataclass(frozen=True)
+class Unscorable:
+    """The key of a relation that cannot be scored: equal to no key of the
+    other side, so it is a false positive (predicted) or negative (gold)."""
+
+    side: str
+    doc: str
+    rel: str
+
+
+class _CannotScore(Exception):
+    def __init__(self, err: BiorelError):
+        self.err = err
 
 
 class _RelationEvaluator(Evaluator):
@@ -89,10 +111,11 @@ class _RelationEvaluator(Evaluator):
             if self.types is not None and r.type not in self.types:
                 self.note(f"{side} relations of types not scored")
                 continue
-            if r.level != self.relation_level:
-                self.problem(error("E210", rel=r.id, doc=doc.id, level=r.level, name=self.name, need=self.relation_level), diagnostics, "relation skipped")
-                continue
             yield r
+
+    def _check_level(self, doc: Document, r: Relation) -> None:
+        if r.level != self.relation_level:
+            raise _CannotScore(error("E210", rel=r.id, doc=doc.id, level=r.level, name=self.name, need=self.relation_level))
 
     def _type(self, r: Relation) -> str:
         return r.type if self.typed else "*"
@@ -106,7 +129,14 @@ class _RelationEvaluator(Evaluator):
     def items(self, doc: Document, side: str, diagnostics: Diagnostics | None) -> list[Item]:
         out = []
         for r in self._relations(doc, side, diagnostics):
-            for key in self.keys(doc, r, diagnostics):
+            try:
+                self._check_level(doc, r)
+                keys = self.keys(doc, r, diagnostics)
+            except _CannotScore as bad:
+                action = "counted as a false positive" if side == "predicted" else "counted as a false negative"
+                self.problem(bad.err, diagnostics, action)
+                keys = [Unscorable(side, doc.id, r.id)]
+            for key in keys:
                 out.append(Item(self._type(r), key, r.score))
         return out
 
@@ -193,8 +223,7 @@ class MentionRelationEvaluator(_RelationEvaluator):
         for ref in (r.head, r.tail):
             m = index.get(ref)
             if m is None:
-                self.problem(error("E202", doc=doc.id, item=f"relation '{r.id}'", what="mention", ref=ref), diagnostics, "relation skipped")
-                return []
+                raise _CannotScore(error("E202", doc=doc.id, item=f"relation '{r.id}'", what="mention", ref=ref))
             args.append((tuple(sorted(m.spans)), m.type))
         return [self._pair(args[0], args[1])]
 
@@ -250,14 +279,18 @@ class EndToEndEvaluator(_RelationEvaluator):
             strings = self._arg_strings(doc, r, ref)
             if strings is None:
                 what = "mention" if r.level == "mention" else "entity"
-                self.problem(error("E202", doc=doc.id, item=f"relation '{r.id}'", what=what, ref=ref), diagnostics, "relation skipped")
-                return []
+                raise _CannotScore(error("E202", doc=doc.id, item=f"relation '{r.id}'", what=what, ref=ref))
             if not strings:
                 self.note("relation arguments with no mention string or name (they can never match)")
             args.append(strings)
         return [self._pair(args[0], args[1])]
 
+    def _check_level(self, doc: Document, r: Relation) -> None:
+        pass  # both levels are scored
+
     def compatible(self, gold_key: Any, pred_key: Any) -> bool:
+        if isinstance(gold_key, Unscorable) or isinstance(pred_key, Unscorable):
+            return False
         (gh, gt), (ph, pt) = _args(gold_key), _args(pred_key)
         if gh & ph and gt & pt:
             return True
