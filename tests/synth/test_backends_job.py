@@ -250,3 +250,35 @@ def test_diversity_known_answers():
     assert d2.distinct_2 == 1.0 and d2.vocabulary == 4
     with pytest.raises(ValueError):
         diversity(["a b"], 5)
+
+
+def test_two_synth_runs_into_one_folder_one_runs_the_other_gets_E050(tmp_path, seeds):
+    """Issue 12, class 10: before the lock, two runs into one folder wrote every key twice."""
+    from biorel.jobs import lock_path
+
+    seed_file = tmp_path / "seeds.jsonl"
+    io.write(seeds, seed_file)
+    portfile = tmp_path / "port"
+    server = subprocess.Popen([sys.executable, str(HERE / "scripted_server.py"), str(portfile), "0.15", "200"])
+    try:
+        for _ in range(100):
+            if portfile.exists():
+                break
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{portfile.read_text()}/v1"
+        out = tmp_path / "out"
+        cmd = [sys.executable, "-c", "from biorel.cli import main; main()", "synth", str(seed_file), "-o", str(out), "--backend", "openai",
+               "--base-url", url, "--template", "paper", "--n-per-seed", "4", "--temperatures", "0.7,1.0", "--concurrency", "1", "--no-progress"]
+        first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not lock_path(out).exists():
+            time.sleep(0.02)
+        second = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1 and "[E050]" in second.stderr and f"pid {first.pid}" in second.stderr
+        assert first.wait(timeout=120) == 0
+    finally:
+        server.kill()
+        server.wait()
+    keys = [r["metadata"]["synth"]["key"] for r in _records(out)]
+    assert len(keys) == 24 and len(set(keys)) == 24
+    assert not lock_path(out).exists()
