@@ -56,7 +56,7 @@ class Errors:
     E104 = "Cannot write document '{doc}' as BioC: {reason}."
     E105 = "Malformed biorel infon '{key}': {reason}."
     E106 = "Unexpected {what} in BioC {parent}: {reason}."
-    E107 = "Not a BioC {fmt} collection: {reason}."
+    E107 = "Not a {fmt} collection: {reason}."
     # PubTator, brat standoff and raw-text formats (E120-E139)
     E120 = "Not a PubTator line (expected 'PMID|t|text', a tab-separated annotation line or a blank line): {line!r}."
     E121 = "PubTator annotation line has {n} tab-separated columns; {expected}."

@@ -429,8 +429,11 @@ def test_not_a_collection_and_bad_biorel_infon():
         bxml.loads("<corpus><document/></corpus>")
     assert e.value.code == "E107"
     with pytest.raises(FormatError) as e:
-        bjson.loads("[1, 2]")
-    assert e.value.code == "E107"
+        bjson.loads("[1, 2]")  # a list of documents whose items are not objects
+    assert e.value.code == "E101" and e.value.where.path == "$[0]"
+    with pytest.raises(FormatError) as e:
+        bjson.loads("1")
+    assert e.value.code == "E107" and "Not a BioC JSON collection" in str(e.value)
     bad = XML.replace('<infon key="journal">J Tox</infon>', '<infon key="biorel:entities">[{"id": </infon>')
     with pytest.raises(FormatError) as e:
         bxml.loads(bad)

@@ -57,30 +57,51 @@ def format_names() -> list[str]:
     return sorted({f.name for _, f in registry.formats.items()})
 
 
-def detect_format(path: str | os.PathLike) -> Format:
-    """Pick a format from a path: a folder is a directory format (brat, or raw
-    text files); otherwise the longest matching extension wins, and formats
-    sharing an extension are told apart by their ``sniff`` check."""
+#: what an ambiguous or unknown extension means when writing (README, "Formats")
+WRITE_DEFAULTS = {".json": "bioc-json", ".xml": "bioc-xml", ".txt": "pubtator"}
+
+
+def detect_format(path: str | os.PathLike, *, for_writing: bool = False) -> Format:
+    """Pick a format for a path. A folder is a directory format (brat, or raw
+    text files). A file that exists is recognised by its content
+    (:func:`biorel.io.sniff.sniff_content`: BioC XML, BioC JSON collection /
+    document / list, biorel JSONL, PURE, PubTator, raw text) when its
+    extension is shared (``.json``, ``.txt``, ``.xml``) or unknown; a specific
+    extension (``.pubtator``, ``.bioc.json``, ``.conll``) wins. For writing
+    (``for_writing`` or a file that does not exist yet) a shared extension
+    means :data:`WRITE_DEFAULTS`."""
+    from .base import source_name
+    from .sniff import sniff_content
+
+    if not isinstance(path, (str, os.PathLike)):
+        path = source_name(path)
     p = Path(path)
     formats = [f for _, f in registry.formats.items()]
-    if p.is_dir():
-        dir_formats = [f for f in formats if f.directory]
-        for f in dir_formats:
+    if p.is_dir() and not for_writing:
+        for f in (f for f in formats if f.directory):
             if f.sniff is None or f.sniff(str(p)):
                 return f
         raise error("E003", path=str(path), choices=", ".join(format_names()))
     name = p.name.lower()
     candidates = [(max(len(e) for e in f.extensions if name.endswith(e)), f) for f in formats if any(name.endswith(e) for e in f.extensions)]  # a directory format's extensions name the single files it also reads (brat .ann, text .txt)
     candidates.sort(key=lambda t: -t[0])
-    if not candidates:
-        raise error("E003", path=str(path), choices=", ".join(format_names()))
-    best = candidates[0][0]
-    tied = [f for n, f in candidates if n == best]
+    tied = [f for n, f in candidates if n == candidates[0][0]] if candidates else []
     if len(tied) == 1:
         return tied[0]
-    for f in tied:
-        if f.sniff is not None and p.exists() and f.sniff(str(p)):
-            return f
+    readable = not for_writing and p.is_file()
+    if readable:
+        for f in tied:  # a format's own check first (LOTUS / sentence TSV headers, ABroad, BioC collections)
+            if f.sniff is not None and f.sniff(str(p)):
+                return f
+        sniffed = sniff_content(p)
+        if sniffed is not None and (not tied or any(f.name == sniffed for f in tied)):
+            return get_format(sniffed)
+        if sniffed is not None or p.stat().st_size:
+            tied = tied or []
+            raise error("E003", path=str(path), choices=", ".join(f.name for f in tied) if tied else ", ".join(format_names()))
+    ext = p.suffix.lower()
+    if tied and ext in WRITE_DEFAULTS and any(f.name == WRITE_DEFAULTS[ext] for f in tied):
+        return get_format(WRITE_DEFAULTS[ext])
     no_sniff = [f for f in tied if f.sniff is None]
     if len(no_sniff) == 1:
         return no_sniff[0]

@@ -24,6 +24,7 @@ can load the output.
 from __future__ import annotations
 
 import json as _json
+import os
 import re
 from itertools import chain
 from typing import Any, Iterable, Iterator, TextIO
@@ -51,7 +52,7 @@ def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | No
     ctx = Context(name, "json", lenient, diagnostics)
     with open_input(source) as (fh, _):
         try:
-            yield from _documents(_events(fh), ctx)
+            yield from _values(_events(fh), ctx, source)
         except ijson.JSONError as e:
             err = _syntax_error(e, source, name)
             report_or_raise(err, "rest of file skipped", lenient=lenient, diagnostics=diagnostics)
@@ -60,9 +61,11 @@ def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | No
 def _events(fh, chunk_size: int = 64 * 1024) -> Iterator[tuple[str, str, Any]]:
     """ijson's ``(prefix, event, value)`` stream, fed block by block through
     its push interface so that the events parsed before a syntax error are
-    still delivered (the pull interface drops the failing block's events)."""
+    still delivered (the pull interface drops the failing block's events).
+    Several top-level values in a row are allowed (PubTator Central's export
+    is one document object per line)."""
     events = ijson.sendable_list()
-    coro = ijson.parse_coro(events, use_float=True)
+    coro = ijson.parse_coro(events, use_float=True, multiple_values=True)
     while True:
         chunk = fh.read(chunk_size)
         try:
@@ -97,51 +100,123 @@ def _value(event: str, value: Any, events) -> Any:
     return builder.value
 
 
-def _documents(events, ctx: Context) -> Iterator[RawDocument]:
+def _values(events, ctx: Context, source: Source) -> Iterator[RawDocument]:
+    """Every top-level value: a collection (its keys in any order), one
+    document, a list of documents, or an object wrapping one list of
+    documents (PubTator3's ``{"PubTator3": [...]}``). An empty input gives no
+    document."""
     events = iter(events)
-    first = next(events, None)
-    if first is None:
-        raise ijson.IncompleteJSONError("empty input")
-    if first[1] != "start_map":
-        raise error("E107", where=SourceLocation(ctx.file, path="$"), fmt=FMT, reason=f"the top level is a JSON {first[1].replace('start_', '')}, not an object")
+    n = 0
+    for _, ev, val in events:
+        where = f"$[{n}]" if n else "$"
+        if ev == "start_array":
+            yield from _document_items(events, ctx, {}, where)
+        elif ev == "start_map":
+            yield from _object(events, ctx, source, where)
+        else:
+            raise error("E107", where=SourceLocation(ctx.file, path=where), fmt=FMT, reason=f"the top level is a JSON {ev.replace('start_', '')}, not an object or a list of documents")
+        n += 1
+
+
+def _object(events, ctx: Context, source: Source, path: str) -> Iterator[RawDocument]:
+    """A top-level object. Its ``documents`` are streamed when every
+    collection field is known by then (BioC writers put them first); a file
+    with ``documents`` earlier (sorted keys, ...) has its remaining collection
+    fields found by a first pass over the file, or, for a stream that cannot be
+    re-read, its documents are buffered until the object ends."""
     coll: dict[str, Any] = {}
-    docs_seen = False
+    other: dict[str, Any] = {}
+    buffered: list | None = None
     for prefix, event, key in events:
         if event == "end_map" and prefix == "":
             break
-        # event is a top-level map_key
         _, ev, val = next(events)
-        where = SourceLocation(ctx.file, path=f"$.{key}")
-        if key == "documents":
-            if ev != "start_array":
-                raise error("E107", where=where, fmt=FMT, reason="'documents' is not a list")
-            docs_seen = True
-            meta = collection_metadata(coll.get("source"), coll.get("date"), coll.get("key"), coll.get("infons"))
-            yield from _document_items(events, ctx, meta)
+        where = SourceLocation(ctx.file, path=f"{path}.{key}")
+        if key == "documents" and ev == "start_array" and buffered is None:
+            missing = [k for k in COLLECTION_KEYS if k not in coll]
+            later = _later_fields(source, missing) if missing else {}
+            if later is None:  # cannot re-read: keep the documents until the end
+                buffered = _value(ev, val, events)
+                continue
+            coll.update(later)
+            buffered = []
+            yield from _document_items(events, ctx, _meta(coll, ctx, path), f"{path}.documents")
             continue
         value = _value(ev, val, events)
-        if key in IGNORED_KEYS:
-            continue
-        if key not in COLLECTION_KEYS:
-            ctx.skip(error("E106", where=where, what=f"key '{key}'", parent="collection", reason="BioC does not define it"), "key skipped")
-        elif docs_seen:
-            ctx.skip(
-                error("E106", where=where, what=f"collection field '{key}'", parent="collection", reason="it comes after 'documents', so the documents already read cannot carry it"),
-                "field skipped",
-            )
-        elif key == "infons" and not isinstance(value, dict):
-            ctx.skip(error("E101", where=where, what="collection", field="infons", value=type(value).__name__, reason="expected an object"), "field skipped")
-        else:
+        if key in COLLECTION_KEYS and buffered is not None and not isinstance(buffered, list):
             coll[key] = value
+        elif key in COLLECTION_KEYS and buffered == []:
+            pass  # found by the first pass
+        elif key in COLLECTION_KEYS:
+            coll[key] = value
+        else:
+            other[key] = value
+    if buffered:
+        meta = _meta(coll, ctx, path)
+        for i, node in enumerate(buffered):
+            raw = to_document(node, SourceLocation(ctx.file, path=f"{path}.documents[{i}]"), ctx, meta)
+            if raw is not None:
+                yield raw
+    if buffered is not None:
+        for key in other:
+            if key not in IGNORED_KEYS:
+                ctx.skip(error("E106", where=SourceLocation(ctx.file, path=f"{path}.{key}"), what=f"key '{key}'", parent="collection", reason="BioC does not define it"), "key skipped")
+        return
+    yield from _not_a_collection(coll | other, ctx, path)
 
 
-def _document_items(events, ctx: Context, meta: dict[str, Any]) -> Iterator[RawDocument]:
+def _not_a_collection(obj: dict, ctx: Context, path: str) -> Iterator[RawDocument]:
+    """An object without ``documents``: one document (PubTator Central), or
+    a wrapper holding one list of documents (PubTator3)."""
+    if any(k in obj for k in ("passages", "id")):
+        raw = to_document(obj, SourceLocation(ctx.file, path=path), ctx, {})
+        if raw is not None:
+            yield raw
+        return
+    lists = [(k, v) for k, v in obj.items() if isinstance(v, list) and k not in IGNORED_KEYS]
+    if len(lists) == 1 and all(isinstance(d, dict) for d in lists[0][1]):
+        key, docs = lists[0]
+        for i, node in enumerate(docs):
+            raw = to_document(node, SourceLocation(ctx.file, path=f"{path}.{key}[{i}]"), ctx, {})
+            if raw is not None:
+                yield raw
+        return
+    raise error("E107", where=SourceLocation(ctx.file, path=path), fmt=FMT, reason=f"the object has no 'documents' list and is not a BioC document (keys: {', '.join(sorted(obj))[:200]})")
+
+
+def _meta(coll: dict[str, Any], ctx: Context, path: str) -> dict[str, Any]:
+    infons = coll.get("infons")
+    if infons is not None and not isinstance(infons, dict):
+        ctx.skip(error("E101", where=SourceLocation(ctx.file, path=f"{path}.infons"), what="collection", field="infons", value=type(infons).__name__, reason="expected an object"), "field skipped")
+        infons = None
+    return collection_metadata(coll.get("source"), coll.get("date"), coll.get("key"), infons)
+
+
+def _later_fields(source: Source, wanted: list[str]) -> dict[str, Any] | None:
+    """The top-level ``wanted`` collection fields of a file, read by a first
+    pass that builds nothing else (``None``: the source is a stream)."""
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    found: dict[str, Any] = {}
+    with open(source, "rb") as fh:
+        events = ijson.parse(fh, use_float=True)
+        try:
+            for prefix, event, value in events:
+                if prefix == "" and event == "map_key" and value in wanted:
+                    _, ev, val = next(events)
+                    found[value] = _value(ev, val, events)
+        except ijson.JSONError:
+            pass  # the second pass reports it where it is
+    return found
+
+
+def _document_items(events, ctx: Context, meta: dict[str, Any], path: str = "$.documents") -> Iterator[RawDocument]:
     index = 0
     for _, ev, val in events:
         if ev == "end_array":
             return
         node = _value(ev, val, events)
-        where = SourceLocation(ctx.file, path=f"$.documents[{index}]")
+        where = SourceLocation(ctx.file, path=f"{path}[{index}]")
         index += 1
         raw = to_document(node, where, ctx, meta)
         if raw is not None:

@@ -1,0 +1,76 @@
+"""Content sniffing: which format a file holds, from its first bytes.
+
+:func:`sniff_content` looks at the first 64 KiB of a file (a UTF-8 BOM and
+leading whitespace skipped) and names the format it recognises, or ``None``:
+
+* ``<`` ... root element ``<collection>`` -> ``bioc-xml``;
+* a JSON object whose first line is a whole biorel document (keys ``id``,
+  ``passages`` and ``mentions``) -> ``jsonl``; PURE's ``doc_key`` +
+  ``sentences`` -> ``pure``;
+* any other JSON object or list: a BioC collection (keys in any order), one
+  BioC document, a list of them, or PubTator Central's one document per line
+  -> ``bioc-json``; an ABroad file (an object whose first key is a PMID)
+  -> ``abroad``;
+* a first non-blank line ``PMID|t|`` / ``PMID|a|`` -> ``pubtator``;
+* anything else that decodes as text -> ``text`` (only offered for ``.txt``
+  and unknown extensions; see :func:`biorel.io.detect_format`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+HEAD_BYTES = 64 * 1024
+_PUBTATOR = re.compile(r"^[^\s|]+\|[A-Za-z_]{1,16}\|")
+_XML_ROOT = re.compile(r"<([A-Za-z_][\w.\-:]*)")
+_XML_SKIP = re.compile(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
+
+
+def head_text(path: str | os.PathLike) -> str | None:
+    """The first bytes of a file as text (``None``: unreadable or binary)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(HEAD_BYTES)
+    except OSError:
+        return None
+    if b"\x00" in data:
+        return None
+    return data.decode("utf-8", "replace").lstrip("\ufeff")
+
+
+def sniff_content(path: str | os.PathLike) -> str | None:
+    """The short name of the format ``path`` holds, or ``None`` (empty,
+    unreadable, or nothing recognised)."""
+    text = head_text(path)
+    if text is None or not text.strip():
+        return None
+    body = text.lstrip()
+    if body.startswith("<"):
+        m = _XML_ROOT.search(_XML_SKIP.sub("", body))
+        return "bioc-xml" if m and m.group(1) == "collection" else None
+    if body[0] in "{[":
+        return _sniff_json(body)
+    first = next((line for line in body.splitlines() if line.strip()), "")
+    if _PUBTATOR.match(first):
+        return "pubtator"
+    return "text"
+
+
+def _sniff_json(body: str) -> str | None:
+    first_line = body.split("\n", 1)[0]
+    try:
+        obj = json.loads(first_line)
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict):
+        if {"id", "passages", "mentions"} <= set(obj):
+            return "jsonl"
+        if {"doc_key", "sentences"} <= set(obj):
+            return "pure"
+    if body[0] == "{":
+        keys = re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', body[:4096])
+        if keys and keys[0].isdigit():  # ABroad: an object keyed by PMIDs
+            return "abroad"
+    return "bioc-json"
