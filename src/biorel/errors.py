@@ -21,6 +21,7 @@ class Errors:
     E002 = "{kind} '{name}' is already registered."
     E003 = "Cannot infer the format of '{path}'. Give one of: {choices}."
     E004 = "Format '{name}' cannot {action}."
+    E005 = "Invalid {kind} option {option}={value!r}: {reason}."
     # document model
     E010 = "Mention text does not match the document text at its offsets (offset drift): mention {item} says {expected!r} but the text at {spans} is {found!r}."
     E011 = "Span {spans} of {item} is invalid (start must be >= 0 and < end, end <= document length {length})."

@@ -15,7 +15,8 @@ from hypothesis import given, settings, strategies as st
 
 from biorel.errors import Diagnostics
 from biorel.evaluation import evaluate, outputs_to_documents, parse_output
-from biorel.evaluation.abroad import normalise, verbalise
+from biorel.evaluation.abroad import normalise
+from biorel.models.linearize import linearize
 from biorel.types import Document, Entity, Example, Passage, Relation, pair_examples
 
 DATA = Path(__file__).parent / "data"
@@ -104,7 +105,7 @@ def test_parser_asymmetries():
 def test_gold_duplicates_collapse_and_structured_predictions():
     ents = [Entity("o", "organism", name="Foo bar"), Entity("c1", "chemical", name="Baz"), Entity("c2", "chemical", name="the baz")]
     gold = Document("g", entities=ents, relations=[Relation("R0", "produces", "o", "c1"), Relation("R1", "produces", "o", "c2")])
-    assert verbalise(gold) == "Foo bar produces Baz; Foo bar produces the baz"
+    assert linearize(gold, "abroad") == "Foo bar produces Baz; Foo bar produces the baz"
     # the two gold pairs normalise to one: one positive; a structured prediction is verbalised the same way
     pred = Document("g", entities=ents[:2], relations=[Relation("R0", "produces", "o", "c1")])
     r = evaluate([Example(pred, gold)], "abroad", n_resamples=0)

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from biorel import io
-from biorel.config import ModelConfig
+from biorel.config import validate_model_config
 from biorel.errors import BiorelError
 from biorel.extract import FAULT_ENV, batches_by_tokens, extract, partial_paths, read_journal
 from biorel.models import build_model
@@ -27,7 +27,7 @@ def model_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("extract")
     tok = make_tiny_tokenizer(root / "tok")
     torch.manual_seed(0)
-    model = build_model(ModelConfig.model_validate(tiny_model_config(tok)), DOCS)
+    model = build_model(validate_model_config(tiny_model_config(tok)), DOCS)
     # a few steps so that the model predicts something
     opt = torch.optim.AdamW(model.net.parameters(), lr=3e-3)
     items = [model.prepare(d) for d in DOCS[:8]]
@@ -197,7 +197,7 @@ def test_cost_counts_encoder_tokens(model_dir):
 
     model = load_model(model_dir)
     doc = DOCS[0]
-    f = model.featurizer(doc)
-    assert model.cost(doc) == f.n_tokens + model.featurizer.n_special  # one window
+    f = model.encoder.featurizer(doc)
+    assert model.cost(doc) == f.n_tokens + model.encoder.featurizer.n_special  # one window
     long = long_document(n_sentences=40)
-    assert model.cost(long) > model.featurizer(long).n_tokens  # overlapping windows cost more
+    assert model.cost(long) > model.encoder.featurizer(long).n_tokens  # overlapping windows cost more

@@ -19,7 +19,7 @@ from conftest import make_seed
 pytest.importorskip("llama_cpp", reason="needs biorel[llama]")
 httpx = pytest.importorskip("httpx")
 
-from biorel.synth import SynthConfig, SynthJob, get_template, make_backend, resolve_model  # noqa: E402
+from biorel.synth import SynthConfig, SynthJob, get_template, make_backend, resolve_llm  # noqa: E402
 from biorel.synth.guide import FindingsGuide, findings_grammar  # noqa: E402
 from biorel.synth.job import ACCEPTED, ERRORS, REJECTED  # noqa: E402
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.llm
 
 def _model_path() -> str:
     try:
-        return str(resolve_model("smollm2-135m"))
+        return str(resolve_llm("smollm2-135m"))
     except Exception as e:  # not installed: say how
         pytest.skip(f"packaged SmolLM2 missing: {e}")
 

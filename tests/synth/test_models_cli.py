@@ -13,18 +13,18 @@ from typer.testing import CliRunner
 from biorel import io
 from biorel.cli import app
 from biorel.errors import BiorelError
-from biorel.synth import PACKAGED, resolve_model
+from biorel.synth import PACKAGED, resolve_llm
 from biorel.synth.models import _package_file
 
 
 def test_resolve_model_errors(tmp_path, monkeypatch):
     with pytest.raises(BiorelError) as e:
-        resolve_model(str(tmp_path / "nope.gguf"))
+        resolve_llm(str(tmp_path / "nope.gguf"))
     assert e.value.code == "E303"
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"NOPE" + b"\0" * 10)
     with pytest.raises(BiorelError) as e:
-        resolve_model(str(bad))
+        resolve_llm(str(bad))
     assert e.value.code == "E303" and "magic" in str(e.value)
 
 
@@ -33,12 +33,12 @@ def test_qwen_parts_join_once_into_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("BIOREL_CACHE", str(tmp_path))
     spec = PACKAGED["qwen2.5-coder-0.5b"]
     parts = [_package_file(pkg, rel) for pkg, rel in spec.packages]
-    path = resolve_model("qwen2.5-coder-0.5b")
+    path = resolve_llm("qwen2.5-coder-0.5b")
     assert path.parent == tmp_path / "models" and path.stat().st_size == sum(p.stat().st_size for p in parts)
     with open(path, "rb") as fh, open(parts[0], "rb") as first:
         assert fh.read(4) == b"GGUF" and first.read(1 << 16)[4:] == fh.read((1 << 16) - 4)
     mtime = path.stat().st_mtime_ns
-    assert resolve_model("qwen2.5-coder-0.5b") == path and path.stat().st_mtime_ns == mtime  # not joined again
+    assert resolve_llm("qwen2.5-coder-0.5b") == path and path.stat().st_mtime_ns == mtime  # not joined again
     assert not list((tmp_path / "models").glob("*.tmp*"))
 
 
@@ -51,7 +51,7 @@ def test_transformers_backend_with_gguf():
     from biorel.synth.templates import Prompt
 
     try:
-        resolve_model("smollm2-135m")
+        resolve_llm("smollm2-135m")
     except BiorelError as e:
         pytest.skip(str(e))
     b = make_backend("transformers", model="smollm2-135m")

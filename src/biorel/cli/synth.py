@@ -35,7 +35,7 @@ def _floats(text: str) -> tuple[float, ...]:
 def backend_options(backend: str, model: Optional[str], base_url: Optional[str], api_key_env: Optional[str], timeout: float, retries: int, concurrency: int, n_threads: int) -> dict[str, Any]:
     """CLI flags -> keyword arguments of the chosen backend."""
     from ..registry import registry
-    from ..synth.models import DEFAULT_MODEL
+    from ..synth.models import DEFAULT_LLM
 
     name = registry.llm_backends.resolve(backend)
     if name == "biorel.OpenAIHTTP.v1":
@@ -46,9 +46,9 @@ def backend_options(backend: str, model: Optional[str], base_url: Optional[str],
             opts["api_key_env"] = api_key_env
         return opts
     if name == "biorel.LlamaCpp.v1":
-        return {"model": model or DEFAULT_MODEL, "n_threads": n_threads}
+        return {"model": model or DEFAULT_LLM, "n_threads": n_threads}
     if name == "biorel.Transformers.v1":
-        return {"model": model or DEFAULT_MODEL, "n_threads": n_threads}
+        return {"model": model or DEFAULT_LLM, "n_threads": n_threads}
     return {"model": model} if model else {}
 
 

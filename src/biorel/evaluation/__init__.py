@@ -33,7 +33,7 @@ from __future__ import annotations
 from .base import Evaluator, build_report, evaluate, make_evaluator, register
 from .bootstrap import bootstrap_intervals, paired_bootstrap
 from .clustering import ClusteringReport, adjusted_rand_index, cluster_quality, kmeans, normalized_mutual_info
-from .matching import DocResult, Item, score_items
+from .matching import DocResult, MatchItem, score_items
 from .report import PRF, Averages, Confusion, Interval, PairedTest, Report, ScoredPrediction
 
 # evaluator modules (each registers its evaluators)
@@ -51,7 +51,7 @@ __all__ = [
     "bootstrap_intervals", "paired_bootstrap",
     "cluster_quality", "adjusted_rand_index", "normalized_mutual_info", "kmeans", "ClusteringReport",
     "Report", "PRF", "Averages", "Interval", "Confusion", "PairedTest", "ScoredPrediction",
-    "Item", "DocResult", "score_items",
+    "MatchItem", "DocResult", "score_items",
     "NEREvaluator", "ConceptEvaluator", "CIDEvaluator", "MentionRelationEvaluator", "EndToEndEvaluator",
     "ABroadEvaluator", "SentenceEvaluator", "parse_output", "abroad_normalise", "outputs_to_documents",
 ]

@@ -25,7 +25,8 @@ The rules of the paper's evaluation (Delmas et al., arXiv 2311.06364), restated:
 
 Where a predicted document's pairs come from, in order: ``metadata["unparsable"]``
 true means no pairs; else ``metadata["output"]`` (the raw generated text) is
-parsed; else its relations are verbalised as in rule 1 and parsed. Skipped items
+parsed; else its relations are linearised as in rule 1
+(:func:`biorel.models.linearize.linearize`) and parsed. Skipped items
 (rule 2) are reported to ``Diagnostics`` (E206) and counted in the report notes.
 """
 
@@ -35,9 +36,10 @@ import re
 from typing import Any
 
 from ..errors import Diagnostics, SourceLocation, error
+from ..models.linearize import ABroadForm, linearize
 from ..types import Document, Example
 from .base import Evaluator, register
-from .matching import DocResult, Item, score_items
+from .matching import DocResult, MatchItem, score_items
 
 SEPARATOR = "; "
 TEMPLATE_WORD = "produces"
@@ -53,34 +55,24 @@ def normalise(name: str) -> str:
 def parse_output(
     text: str, *, separator: str = SEPARATOR, word: str = TEMPLATE_WORD, unique: bool = True
 ) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
-    """Rules 2-4: ``(pairs, skipped)``; pairs are normalised and, with ``unique``,
+    """Rules 2-4: ``(pairs, skipped)``; items are read by the ABroad form of
+    :mod:`biorel.models.linearize`, pairs are normalised and, with ``unique``,
     deduplicated (first occurrence kept, in order); skipped items are
     ``(index, item, reason)``."""
+    form = ABroadForm(word)
     pairs: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     skipped: list[tuple[int, str, str]] = []
     for i, item in enumerate(text.strip().split(separator)):
-        parts = item.split(word)
-        if len(parts) != 2:
-            reason = f"no '{word}'" if len(parts) < 2 else f"'{word}' occurs {len(parts) - 1} times"
-            skipped.append((i, item, reason))
+        rel = form.read(item)
+        if isinstance(rel, str):
+            skipped.append((i, item, rel))
             continue
-        pair = (normalise(parts[0]), normalise(parts[1]))
+        pair = (normalise(rel.head), normalise(rel.tail))
         if not unique or pair not in seen:
             seen.add(pair)
             pairs.append(pair)
     return pairs, skipped
-
-
-def verbalise(doc: Document, *, separator: str = SEPARATOR, word: str = TEMPLATE_WORD) -> str:
-    """Rule 1: the relations of ``doc`` as one output string (head = organism)."""
-    ents = doc.entity_index()
-
-    def name(eid: str) -> str:
-        e = ents.get(eid)
-        return (e.name if e is not None and e.name else eid) or ""
-
-    return separator.join(f"{name(r.head)} {word} {name(r.tail)}" for r in doc.relations)
 
 
 @register
@@ -105,7 +97,7 @@ class ABroadEvaluator(Evaluator):
             self.note("predicted outputs marked unparsable (gold pairs count as FN)")
             return []
         output = doc.metadata.get("output") if side == "predicted" else None
-        text = output if isinstance(output, str) else verbalise(doc, separator=self.separator, word=self.word)
+        text = output if isinstance(output, str) else linearize(doc, ABroadForm(self.word), separator=self.separator)
         # duplicates are collapsed by the scorer (rule 4), which also counts them
         pairs, skipped = parse_output(text, separator=self.separator, word=self.word, unique=False)
         nonempty = [s for s in skipped if s[1].strip()]
@@ -122,8 +114,8 @@ class ABroadEvaluator(Evaluator):
         return pairs
 
     def score_document(self, example: Example, diagnostics: Diagnostics | None) -> DocResult:
-        gold = [Item(RELATION_TYPE, p) for p in self._pairs(example.reference, "gold", diagnostics)]
-        pred = [Item(RELATION_TYPE, p) for p in self._pairs(example.predicted, "predicted", diagnostics)]
+        gold = [MatchItem(RELATION_TYPE, p) for p in self._pairs(example.reference, "gold", diagnostics)]
+        pred = [MatchItem(RELATION_TYPE, p) for p in self._pairs(example.predicted, "predicted", diagnostics)]
         return score_items(example.reference.id, gold, pred, confusion=False)
 
 

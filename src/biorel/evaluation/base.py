@@ -13,7 +13,6 @@ is passed they are reported there instead and the item is skipped.
 
 from __future__ import annotations
 
-import inspect
 from collections import Counter
 from typing import Any, ClassVar, Iterable
 
@@ -137,24 +136,7 @@ def register(cls: type[Evaluator]) -> type[Evaluator]:
 def make_evaluator(protocol: str, **options: Any) -> Evaluator:
     """Build the evaluator registered as ``protocol`` (a versioned name or an
     alias) with ``options``; unknown options raise E201 listing the valid ones."""
-    cls = registry.evaluators.get(protocol)
-    valid = _option_names(cls)
-    unknown = sorted(set(options) - valid)
-    if unknown:
-        raise error("E201", option=", ".join(unknown), value=options[unknown[0]], reason=f"not an option of {cls.name}; valid options: {', '.join(sorted(valid))}")
-    return cls(**options)
-
-
-def _option_names(cls: type) -> set[str]:
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        for p in inspect.signature(init).parameters.values():
-            if p.kind is inspect.Parameter.KEYWORD_ONLY or (p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.name != "self"):
-                names.add(p.name)
-    return names
+    return registry.evaluators.create(protocol, **options)
 
 
 def evaluate(

@@ -1,6 +1,6 @@
 """Matching gold and predicted items of one document, the core every evaluator shares.
 
-An evaluator turns a document into :class:`Item` s (a type, a hashable key and an
+An evaluator turns a document into :class:`MatchItem` s (a type, a hashable key and an
 optional score) and calls :func:`score_items`. The rules:
 
 * **Set semantics.** Items are first deduplicated on ``(type, key)``; a duplicate
@@ -35,7 +35,7 @@ Adjacency = Callable[[Sequence[Hashable], Sequence[Hashable]], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
-class Item:
+class MatchItem:
     type: str
     key: Hashable
     score: float | None = None
@@ -60,19 +60,19 @@ class DocResult:
         self.counts.setdefault(type_, [0, 0, 0])[which] += n
 
 
-def dedupe(items: Iterable[Item]) -> list[Item]:
+def dedupe(items: Iterable[MatchItem]) -> list[MatchItem]:
     """Collapse items with equal ``(type, key)``; keep the highest score
     (a score beats no score). First-seen order is kept."""
-    best: dict[tuple[str, Hashable], Item] = {}
+    best: dict[tuple[str, Hashable], MatchItem] = {}
     for it in items:
         k = (it.type, it.key)
         old = best.get(k)
         if old is None or (it.score is not None and (old.score is None or it.score > old.score)):
-            best[k] = it if old is None else Item(old.type, old.key, it.score)
+            best[k] = it if old is None else MatchItem(old.type, old.key, it.score)
     return list(best.values())
 
 
-def _max_matching(gold: Sequence[Item], pred: Sequence[Item], edge: Callable[[Item, Item], bool], adjacency: np.ndarray | None = None) -> list[tuple[int, int]]:
+def _max_matching(gold: Sequence[MatchItem], pred: Sequence[MatchItem], edge: Callable[[MatchItem, MatchItem], bool], adjacency: np.ndarray | None = None) -> list[tuple[int, int]]:
     if not gold or not pred:
         return []
     if adjacency is not None:
@@ -94,7 +94,7 @@ def _max_matching(gold: Sequence[Item], pred: Sequence[Item], edge: Callable[[It
     return [(i, int(j)) for i, j in enumerate(match) if j >= 0]
 
 
-def _equal_matching(gold: Sequence[Item], pred: Sequence[Item], key: Callable[[Item], Hashable]) -> list[tuple[int, int]]:
+def _equal_matching(gold: Sequence[MatchItem], pred: Sequence[MatchItem], key: Callable[[MatchItem], Hashable]) -> list[tuple[int, int]]:
     # With equality the compatibility graph is a union of complete bipartite
     # blocks, so pairing greedily inside each block is a maximum matching.
     free: dict[Hashable, list[int]] = defaultdict(list)
@@ -109,7 +109,7 @@ def _equal_matching(gold: Sequence[Item], pred: Sequence[Item], key: Callable[[I
 
 
 def match(
-    gold: Sequence[Item], pred: Sequence[Item], compatible: Compatible | None = None, *, typed: bool = True, adjacency: Adjacency | None = None
+    gold: Sequence[MatchItem], pred: Sequence[MatchItem], compatible: Compatible | None = None, *, typed: bool = True, adjacency: Adjacency | None = None
 ) -> list[tuple[int, int]]:
     """Maximum one-to-one matching; returns ``(gold index, pred index)`` pairs."""
     if compatible is None:
@@ -125,7 +125,7 @@ def match(
 
 
 def score_items(
-    doc: str, gold: Iterable[Item], pred: Iterable[Item], compatible: Compatible | None = None, *, confusion: bool = True, adjacency: Adjacency | None = None
+    doc: str, gold: Iterable[MatchItem], pred: Iterable[MatchItem], compatible: Compatible | None = None, *, confusion: bool = True, adjacency: Adjacency | None = None
 ) -> DocResult:
     """Count TP/FP/FN per type for one document (see the module rules)."""
     gold_in, pred_in = list(gold), list(pred)

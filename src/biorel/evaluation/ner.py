@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import Diagnostics, error
 from ..types import Document, Example, Span
 from .base import Evaluator, register
-from .matching import DocResult, Item, score_items
+from .matching import DocResult, MatchItem, score_items
 
 MATCH_MODES = ("strict", "overlap", "type-agnostic")
 _MODE_ALIASES = {"exact": "strict", "partial": "overlap", "untyped": "type-agnostic", "agnostic": "type-agnostic"}
@@ -73,7 +73,7 @@ class NEREvaluator(Evaluator):
     def settings(self) -> dict[str, Any]:
         return {"match": self.match, "types": list(self.types) if self.types is not None else None}
 
-    def _items(self, doc: Document, side: str) -> list[Item]:
+    def _items(self, doc: Document, side: str) -> list[MatchItem]:
         items = []
         for m in doc.mentions:
             if self.types is not None and m.type not in self.types:
@@ -82,7 +82,7 @@ class NEREvaluator(Evaluator):
             spans = tuple(sorted(m.spans))
             score = m.infons.get("score")
             score = float(score) if isinstance(score, (int, float)) else None
-            items.append(Item("*" if self.match == "type-agnostic" else m.type, spans, score))
+            items.append(MatchItem("*" if self.match == "type-agnostic" else m.type, spans, score))
         return items
 
     def score_document(self, example: Example, diagnostics: Diagnostics | None) -> DocResult:

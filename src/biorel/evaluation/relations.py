@@ -74,7 +74,7 @@ from dataclasses import dataclass
 from ..errors import BiorelError, Diagnostics, error
 from ..types import NULL_CONCEPT_IDS, Document, Example, Relation
 from .base import Evaluator, register
-from .matching import DocResult, Item, score_items
+from .matching import DocResult, MatchItem, score_items
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class _RelationEvaluator(Evaluator):
     def keys(self, doc: Document, r: Relation, diagnostics: Diagnostics | None) -> list[Any]:
         raise NotImplementedError
 
-    def items(self, doc: Document, side: str, diagnostics: Diagnostics | None) -> list[Item]:
+    def items(self, doc: Document, side: str, diagnostics: Diagnostics | None) -> list[MatchItem]:
         out = []
         for r in self._relations(doc, side, diagnostics):
             try:
@@ -137,7 +137,7 @@ class _RelationEvaluator(Evaluator):
                 self.problem(bad.err, diagnostics, action)
                 keys = [Unscorable(side, doc.id, r.id)]
             for key in keys:
-                out.append(Item(self._type(r), key, r.score))
+                out.append(MatchItem(self._type(r), key, r.score))
         return out
 
     compatible = None
@@ -213,7 +213,7 @@ class MentionRelationEvaluator(_RelationEvaluator):
     aliases = ("mention",)
     relation_level = "mention"
 
-    def items(self, doc: Document, side: str, diagnostics: Diagnostics | None) -> list[Item]:
+    def items(self, doc: Document, side: str, diagnostics: Diagnostics | None) -> list[MatchItem]:
         self._mentions = doc.mention_index()
         return super().items(doc, side, diagnostics)
 
@@ -260,7 +260,7 @@ class EndToEndEvaluator(_RelationEvaluator):
                 continue
             yield r
 
-    def items(self, doc: Document, side: str, diagnostics: Diagnostics | None) -> list[Item]:
+    def items(self, doc: Document, side: str, diagnostics: Diagnostics | None) -> list[MatchItem]:
         self._mentions = doc.mention_index()
         self._strings: dict[str, frozenset[str] | None] = {}
         return super().items(doc, side, diagnostics)

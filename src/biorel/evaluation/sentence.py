@@ -26,7 +26,7 @@ from typing import Any, Iterable
 from ..errors import Diagnostics
 from ..types import Document, Example
 from .base import Evaluator, register
-from .matching import DocResult, Item, score_items
+from .matching import DocResult, MatchItem, score_items
 
 DEFAULT_NEGATIVES = ("0", "false", "na", "none", "negative", "no_relation")
 
@@ -59,8 +59,8 @@ class SentenceEvaluator(Evaluator):
         extra = example.reference.metadata.get("negative_label")
         if extra is not None:
             negatives = negatives + (str(extra).lower(),)
-        gold = [Item(label, "label") for label in self.labels(example.reference, negatives)]
-        pred = [Item(label, "label", _score(example.predicted, label)) for label in self.labels(example.predicted, negatives)]
+        gold = [MatchItem(label, "label") for label in self.labels(example.reference, negatives)]
+        pred = [MatchItem(label, "label", _score(example.predicted, label)) for label in self.labels(example.predicted, negatives)]
         return score_items(example.reference.id, gold, pred)
 
 

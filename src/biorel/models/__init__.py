@@ -31,8 +31,13 @@ BUILTIN_MODEL_MODULES = (
     "biorel.models.relclf",
 )
 
-for _module in BUILTIN_MODEL_MODULES:
-    importlib.import_module(_module)
+
+
+def load_builtin_models() -> None:
+    """Import the built-in architectures (``registry.models`` calls this on its
+    first look-up, so that ``import biorel.models`` needs no torch)."""
+    for module in BUILTIN_MODEL_MODULES:
+        importlib.import_module(module)
 
 
 def build_model(cfg, train_docs: Sequence[Document]) -> BiorelModel:
@@ -50,5 +55,5 @@ def build_model(cfg, train_docs: Sequence[Document]) -> BiorelModel:
 
 __all__ = [
     "BiorelModel", "Capabilities", "LabelMaps", "MODES", "build_model", "load_model", "read_model_meta", "resolve_mode",
-    "encode_tags", "decode_tags", "group_mentions", "normalise", "BUILTIN_MODEL_MODULES",
+    "encode_tags", "decode_tags", "group_mentions", "normalise", "BUILTIN_MODEL_MODULES", "load_builtin_models",
 ]

@@ -30,7 +30,7 @@ from .table import ItemTable, Record
 
 def get_sampler(name: str, **options):
     """A sampler from the registry by name or alias, built with ``options``."""
-    return registry.samplers.get(name)(**options)
+    return registry.samplers.create(name, **options)
 
 
 __all__ = [

@@ -24,7 +24,7 @@ from .annotate import annotate
 from .backends import BackendError, Completion, LLMBackend, SamplingParams, make_backend
 from .groups import SeedGroup, partition_relations, seed_groups
 from .job import JobSummary, SynthConfig, SynthJob, job_key, read_seeds
-from .models import DEFAULT_MODEL, PACKAGED, resolve_model
+from .models import DEFAULT_LLM, PACKAGED, resolve_llm
 from .quality import NearDupIndex, QualityConfig, check_text, clean_completion
 from .report import diversity, format_report, synth_report
 from .seeds import SeedInput, key_phrases, seed_input
@@ -34,7 +34,7 @@ from .verbalise import target_entities, verbalise
 __all__ = [
     "Alignment", "align", "annotate", "BackendError", "Completion", "LLMBackend", "SamplingParams", "make_backend",
     "SeedGroup", "partition_relations", "seed_groups",
-    "JobSummary", "SynthConfig", "SynthJob", "job_key", "read_seeds", "DEFAULT_MODEL", "PACKAGED", "resolve_model",
+    "JobSummary", "SynthConfig", "SynthJob", "job_key", "read_seeds", "DEFAULT_LLM", "PACKAGED", "resolve_llm",
     "NearDupIndex", "QualityConfig", "check_text", "clean_completion", "diversity", "format_report", "synth_report",
     "SeedInput", "key_phrases", "seed_input", "Prompt", "PromptTemplate", "Shot", "get_template", "load_template_file",
     "target_entities", "verbalise",

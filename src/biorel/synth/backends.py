@@ -278,9 +278,9 @@ class LlamaCppBackend:
 
             Llama = grammar_last_llama_class()
         self.grammar_last = grammar_last
-        from .models import resolve_model
+        from .models import resolve_llm
 
-        path = resolve_model(model)
+        path = resolve_llm(model)
         self.model = model if not Path(model).exists() else Path(model).name
         self.path = str(path)
         self.n_threads = n_threads
@@ -345,13 +345,13 @@ class TransformersBackend:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as e:
-            raise error("E302", backend=self.name, reason=f"{e}; install biorel[transformers]") from None
-        from .models import resolve_model
+            raise error("E302", backend=self.name, reason=f"{e}; install biorel[synth-transformers]") from None
+        from .models import resolve_llm
 
         torch.set_num_threads(n_threads)
         p = Path(model)
         if gguf_file is None and not p.is_dir():
-            gguf = resolve_model(model)
+            gguf = resolve_llm(model)
             folder, gguf_file = str(gguf.parent), gguf.name
         else:
             folder = str(p)
@@ -415,12 +415,4 @@ registry.llm_backends.register("biorel.Transformers.v1", TransformersBackend, al
 
 def make_backend(name: str, **options: Any) -> LLMBackend:
     """Build a registered backend; unknown options are an error (E305)."""
-    import inspect
-
-    cls = registry.llm_backends.get(name)
-    params = inspect.signature(cls.__init__).parameters
-    unknown = sorted(k for k in options if k not in params)
-    if unknown:
-        valid = sorted(k for k in params if k not in ("self", "sleep", "rng"))
-        raise error("E305", option=unknown[0], value=options[unknown[0]], reason=f"unknown for {cls.name}; valid: {', '.join(valid)}")
-    return cls(**options)
+    return registry.llm_backends.create(name, **options)

@@ -8,7 +8,7 @@
   join is written to a temporary file and renamed, and is checked for the
   GGUF magic and the summed size, so an interrupted join is never used.
 
-``resolve_model`` also accepts a path to any ``.gguf`` file.
+``resolve_llm`` also accepts a path to any ``.gguf`` file.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import error
 
-DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+DEFAULT_LLM = "qwen2.5-coder-0.5b"
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _check_gguf(path: Path, model: str) -> None:
             raise error("E303", model=model, reason=f"{path} is not a GGUF file (bad magic)")
 
 
-def resolve_model(model: str) -> Path:
+def resolve_llm(model: str) -> Path:
     """A GGUF path for a packaged model name or a path (E303 when unusable)."""
     spec = PACKAGED.get(model)
     if spec is None:

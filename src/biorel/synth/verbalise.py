@@ -39,7 +39,7 @@ _SERIES_NAME = re.compile(r"^(?P<stem>.*[A-Za-z].*?) (?P<suffix>[A-Z]|[IVX]{1,5}
 
 
 @dataclass(frozen=True, slots=True)
-class Item:
+class ListEntry:
     """One listed thing: a chemical, a class with a count, or a compressed series."""
 
     text: str  # as written mid-sentence
@@ -133,22 +133,22 @@ def compress_series(names: list[tuple[str, str]]) -> list[tuple[str, tuple[str, 
     return out
 
 
-def _items(tail_ids: list[str], ents: dict[str, Entity], doc: Document) -> list[Item]:
+def _items(tail_ids: list[str], ents: dict[str, Entity], doc: Document) -> list[ListEntry]:
     """Tails as listed items: classes with their count, series compressed, each
     item at the position of its first member."""
     plain = [(eid, entity_name(ents[eid], doc)) for eid in tail_ids if not is_class(ents[eid])]
     first_pos = {eid: i for i, (eid, _) in enumerate(plain)}
-    anchored: dict[str, Item] = {}
+    anchored: dict[str, ListEntry] = {}
     for text, members in compress_series(plain):
         anchor = min(members, key=first_pos.__getitem__)
-        anchored[anchor] = Item(text, len(members), members)
-    out: list[Item] = []
+        anchored[anchor] = ListEntry(text, len(members), members)
+    out: list[ListEntry] = []
     for eid in tail_ids:
         ent = ents[eid]
         if is_class(ent):
             n = class_count(ent)
             name = entity_name(ent, doc)
-            out.append(Item(f"{NUMBER_WORDS.get(n, str(n))} {name}" if n > 1 else name, n, (eid,), n > 1))
+            out.append(ListEntry(f"{NUMBER_WORDS.get(n, str(n))} {name}" if n > 1 else name, n, (eid,), n > 1))
         elif eid in anchored:
             out.append(anchored[eid])
     return out

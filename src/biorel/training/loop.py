@@ -213,6 +213,12 @@ class Trainer:
             return mode == "on"
         if not model.capabilities.train_bf16:
             return False
+        from ..models.base import native_bf16
+
+        if not native_bf16():  # emulated bf16 is many times slower: nothing to measure
+            self.console.log("bf16 autocast: off (no native bf16 on this machine)")
+            self.provenance["bf16_measurement"] = {"native_bf16": False, "chosen": False}
+            return False
         batch = items[: self.cfg.training.batch_size]
 
         def timed(flag: bool) -> float:
