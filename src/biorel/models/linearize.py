@@ -174,13 +174,11 @@ def ground(doc: Document, relations: list[TextRelation], *, default_type: str = 
     out_rels: list[Relation] = []
     ungrounded: list[TextRelation] = []
 
-    def entity(name: str, typ: str) -> Entity | None:
+    def entity(name: str, typ: str) -> Entity:
         key = (name.lower(), typ or default_type)
         if key in entities:
             return entities[key]
         spans = _occurrences(text, name)
-        if not spans:
-            return None
         ids = []
         for s, e in spans:
             m = Mention(f"m{len(mentions)}", ((s, e),), text[s:e], typ or default_type)
@@ -192,10 +190,10 @@ def ground(doc: Document, relations: list[TextRelation], *, default_type: str = 
 
     seen = set()
     for rel in relations:
-        h, t = entity(rel.head, rel.head_type), entity(rel.tail, rel.tail_type)
-        if h is None or t is None:
-            ungrounded.append(rel)
+        if not (_occurrences(text, rel.head) and _occurrences(text, rel.tail)):
+            ungrounded.append(rel)  # an argument is not in the text: no entity is made for either
             continue
+        h, t = entity(rel.head, rel.head_type), entity(rel.tail, rel.tail_type)
         key = (h.id, t.id, rel.type)
         if key in seen:
             continue
