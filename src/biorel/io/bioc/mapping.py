@@ -258,7 +258,7 @@ def _json_list(infons: dict, key: str, where: SourceLocation, item_type: type = 
 
 
 def _extra(node: dict, known: frozenset[str]) -> dict[str, Any]:
-    return {k: v for k, v in node.items() if k not in known and k not in IGNORED_KEYS and not k.startswith("_")}
+    return {k: v for k, v in node.items() if k not in known and k not in IGNORED_KEYS and k != "_line"}  # _line: the XML reader's
 
 
 # ---------------------------------------------------------------------------

@@ -13,6 +13,11 @@ Errors name the file, the line and the XML path, e.g.
   have been yielded; invalid UTF-8 -> E020 with line and byte offset. In
   lenient mode the error is reported and reading stops there.
 * a root element other than ``<collection>`` -> E107.
+* BioC v2 attributes are read as well as v1 elements: ``<collection source=
+  date= key=>``, ``<document id=>``, ``<passage offset=>`` /
+  ``<sentence offset=>`` (an element, when also present, is E106 "second");
+  annotation and relation ids are attributes in both versions. Writing
+  produces v1 (elements).
 * elements BioC does not define, stray text and repeated infon keys -> E106
   (lenient: reported and skipped); missing or non-integer offsets, ids, ... ->
   E100/E101 (lenient: the annotation, relation or document is skipped).
@@ -82,6 +87,7 @@ def _documents(events, ctx: Context) -> Iterator[RawDocument]:
                 root = el
                 if el.tag != "collection":
                     raise error("E107", where=SourceLocation(ctx.file, el.sourceline, f"/{el.tag}"), fmt=FMT, reason=f"the root element is <{el.tag}>, not <collection>")
+                _v2_header(el, coll)
             continue
         depth -= 1
         if depth != 1:
@@ -166,6 +172,8 @@ def _single_text(node: dict, field: str, el, where: SourceLocation, ctx: Context
 def _document_tree(el, where: SourceLocation, ctx: Context) -> dict:
     node: dict[str, Any] = {"_line": el.sourceline, "infons": {}, "passages": [], "annotations": [], "relations": []}
     counts = {"passage": 0, "annotation": 0, "relation": 0}
+    if el.get("id") is not None:  # BioC v2: <document id="...">
+        node["id"] = el.get("id")
     for child in _children(el, where, ctx, ("id", "infon", "passage", "annotation", "relation")):
         tag = child.tag
         if tag == "id":
@@ -184,10 +192,19 @@ def _document_tree(el, where: SourceLocation, ctx: Context) -> dict:
     return node
 
 
+def _v2_header(el, coll: dict[str, Any]) -> None:
+    """BioC v2 puts the collection's source / date / key in attributes."""
+    for tag in ("source", "date", "key"):
+        if el.get(tag) is not None:
+            coll[tag] = el.get(tag)
+
+
 def _passage_tree(el, where: SourceLocation, ctx: Context, *, sentence: bool = False) -> dict:
     node: dict[str, Any] = {"_line": el.sourceline, "infons": {}, "annotations": [], "relations": []}
     allowed = ("infon", "offset", "text", "annotation", "relation") + (() if sentence else ("sentence",))
     n_sent = 0
+    if el.get("offset") is not None:  # BioC v2: <passage offset="...">
+        node["offset"] = el.get("offset")
     for child in _children(el, where, ctx, allowed):
         tag = child.tag
         if tag == "infon":
