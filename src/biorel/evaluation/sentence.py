@@ -9,7 +9,7 @@ instance (a sentence with its two marked entities). The rules:
 * ``negative_labels`` (default ``0``, ``false``, ``NA``, ``None``, ``negative``,
   ``no_relation``, case-insensitive) mark "no relation", as do the gold
   document's ``metadata["negative_label"]`` and a relation with
-  ``infons["negative"]`` true (how :mod:`biorel.io.sentences` marks them). They
+  ``infons["negative"]`` true (how :mod:`biorel.io.sentence_sets` marks them). They
   are removed before scoring, so a correct negative is a true negative (not counted), a missed
   positive is an FN and a spurious positive an FP. GAD's F1 is therefore the F1
   of class ``1``; ChemProt-SciBERT has no negative class, so its micro F1 equals

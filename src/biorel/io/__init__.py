@@ -28,7 +28,7 @@ BUILTIN_FORMAT_MODULES = (
     "biorel.io.jsonl",
     "biorel.io.lotus",
     "biorel.io.abroad",
-    "biorel.io.sentences",
+    "biorel.io.sentence_sets",
     "biorel.io.conll",
     "biorel.io.bc2",
     "biorel.io.pure",

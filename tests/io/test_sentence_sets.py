@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from biorel import io
 from biorel.errors import Diagnostics, FormatError
-from biorel.io import sentences
-from biorel.io.sentences import chemprot, tsv
+from biorel.io import sentence_sets as sentences
+from biorel.io.sentence_sets import chemprot, tsv
 
 CHEMPROT_TRAIN_LABELS = {
     "INHIBITOR": 1642, "INDIRECT-DOWNREGULATOR": 487, "SUBSTRATE": 480, "INDIRECT-UPREGULATOR": 387, "ACTIVATOR": 323,
