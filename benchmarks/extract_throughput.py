@@ -117,12 +117,12 @@ def run_biorel(variant: str, model_dir: str, gold: Path, work: Path, threads: in
     if variant == "biorel-bf16":
         precision = "bf16"
     elif variant == "biorel-torch-int8":
-        model.net.encoder = torch.ao.quantization.quantize_dynamic(model.net.encoder, {torch.nn.Linear}, dtype=torch.qint8)
+        model.net.encoder = model.encoder.module = torch.ao.quantization.quantize_dynamic(model.net.encoder, {torch.nn.Linear}, dtype=torch.qint8)
     elif variant.startswith("biorel-ort"):
-        model.net.encoder = _onnx_encoder(model, work, variant.endswith("int8"), threads)
+        model.net.encoder = model.encoder.module = _onnx_encoder(model, work, variant.endswith("int8"), threads)
     ready = time.perf_counter()
     pred = work / f"pred.{variant}.jsonl"
-    stats = extract(gold, model, pred, mode="e2e", resume=False, progress=False, precision=precision)
+    stats = extract(gold, model, pred, mode="extract", resume=False, progress=False, precision=precision)
     end = time.perf_counter()
     return {"pred": str(pred), "seconds": end - t0, "startup_seconds": ready - t0, "documents": stats.written}
 

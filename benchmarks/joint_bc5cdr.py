@@ -31,7 +31,7 @@ from biorel.evaluation import evaluate
 from biorel.extract import extract
 from biorel.types import pair_examples
 
-PROTOCOLS = (("ner", "e2e"), ("cid", "gold"), ("e2e", "e2e"))
+PROTOCOLS = (("ner", "extract"), ("cid", "relate"), ("e2e", "extract"))
 
 
 def main() -> None:
@@ -54,7 +54,7 @@ def main() -> None:
 
     result: dict = {"model": str(args.model), "documents": len(gold), "runs": {}, "scores": {}}
     preds = {}
-    for mode in ("e2e", "gold"):
+    for mode in ("extract", "relate"):
         pred_path = out / f"pred.{mode}.jsonl"
         t0 = time.perf_counter()
         stats = extract(gold_path, args.model, pred_path, mode=mode, resume=False, progress=False)

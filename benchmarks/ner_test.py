@@ -45,7 +45,7 @@ def main() -> None:
     gold_path = out / "test.gold.jsonl"
     io.write(gold, gold_path)
     t0 = time.perf_counter()
-    stats = extract(gold_path, args.model, out / "pred.jsonl", mode="e2e", resume=False, progress=False, precision=args.precision)
+    stats = extract(gold_path, args.model, out / "pred.jsonl", mode="extract", resume=False, progress=False, precision=args.precision)
     wall = time.perf_counter() - t0
     pred = io.load(out / "pred.jsonl")
     report = evaluate(pair_examples(pred, gold), "ner").to_dict(documents=False)

@@ -13,11 +13,32 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.toml"
 
 
 def test_shipped_configs_validate():
+    """Every shipped config validates, names a registered architecture, and its
+    dev scorers and primary metric fit the model's declared modes."""
+    from biorel.registry import registry
+    from biorel.training.dev import canonical_metric, default_primary, dev_scorer
+
     names = {p.stem for p in CONFIGS}
-    assert {"bc5cdr", "biored", "ncbi_disease", "bc2gm"} <= names
+    assert {"bc5cdr", "biored", "ncbi_disease", "bc2gm", "gad"} <= names
     for p in CONFIGS:
         cfg = load_config(p)
-        assert cfg.data.train and cfg.data.dev and cfg.model.architecture == "biorel.JointNERRE.v1"
+        cls = registry.models.get(cfg.model.architecture)
+        assert cfg.data.train and isinstance(cfg.model, cls.config_class)
+        specs = cfg.evaluation.scorers or list(cls.capabilities.default_scorers)
+        dev_scorer(specs, cls.capabilities.modes)  # E402 if a scorer or mode is wrong
+        primary = canonical_metric(cfg.evaluation.primary_metric) if cfg.evaluation.primary_metric else default_primary(specs, cls.capabilities.modes)
+        assert primary.partition("/")[0] in {s.replace(":gold", ":relate").replace(":e2e", ":extract") for s in specs}, p.name
+
+
+def test_model_section_is_validated_by_its_architecture():
+    cfg = load_config(None, ["--model.architecture", "biorel.RelationClassifier.v1", "--model.markers", "plain"])
+    assert type(cfg.model).__name__ == "RelationClassifierConfig" and cfg.model.markers == "plain"
+    with pytest.raises(BiorelError) as e:  # a joint-model key is unknown to the classifier
+        load_config(None, ["--model.architecture", "biorel.RelationClassifier.v1", "--model.pair_dim", "64"])
+    assert e.value.code == "E402" and "model.pair_dim" in str(e.value) and "unknown key" in str(e.value)
+    with pytest.raises(BiorelError) as e:
+        load_config(None, ["--model.architecture", "biorel.NoSuch.v1"])
+    assert e.value.code == "E402" and "model.architecture" in str(e.value) and "biorel.JointNERRE.v1" in str(e.value)
 
 
 def test_overrides_forms_and_types(tmp_path):
