@@ -29,3 +29,10 @@ class TestRelationClassifier(ModelContract):
 class TestRelationClassifierPlainMarkers(TestRelationClassifier):
     def model_config(self, tokenizer_folder):
         return {**super().model_config(tokenizer_folder), "markers": "plain"}
+
+
+def test_every_registered_architecture_runs_the_contract():
+    from biorel.registry import registry
+
+    covered = {cls.architecture for cls in globals().values() if isinstance(cls, type) and issubclass(cls, ModelContract) and cls is not ModelContract}
+    assert {n for n in registry.models.names() if n.startswith("biorel.")} <= covered  # test-only architectures aside
