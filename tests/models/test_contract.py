@@ -31,6 +31,15 @@ class TestRelationClassifierPlainMarkers(TestRelationClassifier):
         return {**super().model_config(tokenizer_folder), "markers": "plain"}
 
 
+class TestRelationClassifierHardNegatives(TestRelationClassifier):
+    """Hard negatives re-mined each epoch and the contrastive loss on."""
+
+    loss_weights = {"re": 1.0, "contrastive": 0.5}
+
+    def model_config(self, tokenizer_folder):
+        return {**super().model_config(tokenizer_folder), "hard_negatives": 2, "temperature": 0.2}
+
+
 def test_every_registered_architecture_runs_the_contract():
     from biorel.registry import registry
 

@@ -177,11 +177,19 @@ class BiorelModel:
         """Called by the trainer before each epoch (hard negatives are re-mined
         here); may update ``items`` in place."""
 
+    def hook_state(self) -> dict[str, Any]:
+        """JSON state of the training hooks (mined hard negatives), kept in the
+        trainer's checkpoint so that a resumed epoch uses the same batches."""
+        return {}
+
+    def restore_hook_state(self, state: Mapping[str, Any]) -> None:
+        """Take back what :meth:`hook_state` returned (on resume)."""
+
     def batches(self, items: Sequence[Any], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
         """The epoch's batches as item indices: a seeded shuffle cut into
         ``batch_size`` pieces. Override to compose batches (an anchor with its
-        hard negatives); must be a function of ``(seed, epoch)`` so that a
-        resumed run sees the same batches."""
+        hard negatives); must be a function of ``(seed, epoch)`` and the hook
+        state (:meth:`hook_state`) so that a resumed run sees the same batches."""
         order = list(range(len(items)))
         random.Random(seed * 1_000_003 + epoch).shuffle(order)
         return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

@@ -122,3 +122,26 @@ def threshold_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     ln = torch.where(neg_mask > 0, logits, torch.full_like(logits, neg_inf))
     loss_neg = -(F.log_softmax(ln, dim=-1) * th).sum(-1)
     return (loss_pos + loss_neg).sum()
+
+
+def supcon_loss(z: torch.Tensor, labels: torch.Tensor, temperature: float) -> tuple[torch.Tensor, int]:
+    """Supervised contrastive loss (Khosla et al. 2020, the "L_out" form),
+    summed over anchors: for each anchor ``i`` with at least one other row of
+    its label, ``-mean_p log(exp(s_ip / t) / sum_{a != i} exp(s_ia / t))`` over
+    those rows ``p``, with ``s`` the cosine similarity of the rows of ``z``.
+    Returns the sum and the number of anchors it covers (rows alone in their
+    label have no positive and are left out)."""
+    if len(z) < 2:
+        return z.sum() * 0.0, 0
+    z = F.normalize(z.float(), dim=-1)
+    sim = z @ z.T / temperature
+    eye = torch.eye(len(z), dtype=torch.bool)
+    sim = sim.masked_fill(eye, torch.finfo(sim.dtype).min)
+    log_prob = sim - torch.logsumexp(sim, dim=-1, keepdim=True)
+    same = (labels[:, None] == labels[None, :]) & ~eye
+    n_pos = same.sum(-1)
+    anchors = n_pos > 0
+    if not anchors.any():
+        return z.sum() * 0.0, 0
+    per_anchor = -(log_prob.masked_fill(~same, 0.0).sum(-1)[anchors] / n_pos[anchors])
+    return per_anchor.sum(), int(anchors.sum())

@@ -14,6 +14,13 @@ orders. Where a pair is mentioned in several sentences, the closest pair of
 mentions is used.
 
 One mode, ``relate``: the documents' entities are kept and relations added.
+
+Training options for hard-negative learning (issue "Hard-negative mining"):
+``model.hard_negatives = k`` re-mines, at the start of every epoch, the ``k``
+negative items closest to each positive item under the current model and puts
+them in its batch (:mod:`biorel.models.negatives`); ``training.loss_weights.
+contrastive`` adds a supervised contrastive loss on the pair embeddings (with
+``model.temperature``) to the classification loss.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ from ..sentences import sentence_spans
 from ..types import Document
 from .base import BiorelModel, Capabilities, resolve_mode
 from .grouping import group_mentions
-from .heads import threshold_loss
+from .heads import supcon_loss, threshold_loss
+from .negatives import compose_batches, mine
 from .labels import LabelMaps
 from .pairs import EntRef, candidate_pairs, decode_relations, multi_hot, pair_targets, threshold_scores
 from .predicted import copy_entity, copy_mention, with_annotations
@@ -47,8 +55,15 @@ class RelationClassifierConfig(EncoderModelConfig):
     stride: int = Field(64, ge=0)
     #: ``typed``: ``@ * Type * text @``; ``plain``: ``@ text @``
     markers: Literal["typed", "plain"] = "typed"
-    #: width of the hidden layer over the two marker vectors
+    #: width of the hidden layer over the two marker vectors (the pair embedding)
     hidden_dim: int = Field(256, ge=8)
+    #: hard negatives: per anchor (an item with a positive pair), the ``k``
+    #: negative items closest to it under the current model, re-mined at the
+    #: start of every epoch and put in the anchor's batch (0 = off)
+    hard_negatives: int = Field(0, ge=0)
+    #: temperature of the supervised contrastive loss on pair embeddings (its
+    #: weight is ``training.loss_weights.contrastive``, 0 = off)
+    temperature: float = Field(0.1, gt=0.0)
 
 
 @dataclass
@@ -80,9 +95,13 @@ class ClassifierNet(nn.Module):
         self.hidden = nn.Linear(2 * hidden, cfg.hidden_dim)
         self.out = nn.Linear(cfg.hidden_dim, n_relations + 1)
 
-    def classify(self, head: torch.Tensor, tail: torch.Tensor) -> torch.Tensor:
-        """``[P, 1 + R]`` logits from the marker vectors; column 0 is "none"."""
-        return self.out(torch.tanh(self.hidden(self.dropout(torch.cat([head, tail], -1)))))
+    def represent(self, head: torch.Tensor, tail: torch.Tensor) -> torch.Tensor:
+        """``[P, hidden_dim]`` pair embeddings from the marker vectors."""
+        return torch.tanh(self.hidden(self.dropout(torch.cat([head, tail], -1))))
+
+    def classify(self, z: torch.Tensor) -> torch.Tensor:
+        """``[P, 1 + R]`` logits from pair embeddings; column 0 is "none"."""
+        return self.out(z)
 
 
 class RelationClassifier(EncoderBacked, BiorelModel):
@@ -91,7 +110,8 @@ class RelationClassifier(EncoderBacked, BiorelModel):
     capabilities = Capabilities(
         modes=("relate",),
         precisions=("fp32", "bf16"),
-        loss_parts={"re": 1.0},
+        # the contrastive part is off unless training.loss_weights.contrastive > 0
+        loss_parts={"re": 1.0, "contrastive": 0.0},
         default_scorers=("sentence:relate", "concept:relate"),
         train_bf16=True,
         freezable=("embeddings",),
@@ -103,6 +123,8 @@ class RelationClassifier(EncoderBacked, BiorelModel):
         self.encoder = WindowedEncoder(encoder, tokenizer, max_length=cfg.max_length, stride=cfg.stride, window_batch=cfg.window_batch)
         self.net = ClassifierNet(encoder, len(labels.relation_types), cfg)
         self.precision = "fp32"
+        #: hard negatives mined for one epoch: {"epoch": e, "groups": {anchor item: [negative items]}}
+        self._mined: dict[str, Any] = {}
 
     @classmethod
     def from_config(cls, cfg: RelationClassifierConfig, train_docs: Sequence[Document]) -> "RelationClassifier":
@@ -204,21 +226,92 @@ class RelationClassifier(EncoderBacked, BiorelModel):
         stats = {"pairs": len(pairs), "positive_pairs": sum(1 for t in targets if t), "unreachable_relations": unreachable}
         return ClassifierItem(doc, refs, pairs, instances, targets, stats)
 
-    def _logits(self, instances: Sequence[PairInstance]) -> torch.Tensor:
+    def _embed(self, instances: Sequence[PairInstance]) -> torch.Tensor:
+        """``[P, hidden_dim]`` pair embeddings of marked instances."""
         flat, bases = self.encoder.encode_windows([x.ids for x in instances])
         head = flat.index_select(0, torch.tensor([b + x.head for b, x in zip(bases, instances)], dtype=torch.long))
         tail = flat.index_select(0, torch.tensor([b + x.tail for b, x in zip(bases, instances)], dtype=torch.long))
-        return self.net.classify(head, tail)
+        return self.net.represent(head, tail)
+
+    def _logits(self, instances: Sequence[PairInstance]) -> torch.Tensor:
+        return self.net.classify(self._embed(instances))
 
     def loss(self, items: Sequence[ClassifierItem], weights: Mapping[str, float] | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         w = self.loss_weights(weights)
         instances = [x for it in items for x in it.instances]
         if not instances:
             zero = sum((p.sum() * 0.0 for p in self.net.out.parameters()), torch.zeros(()))
-            return zero, {"re": 0.0}
-        targets = multi_hot([t for it in items for t in it.targets], len(self.labels.relation_types))
-        rel = threshold_loss(self._logits(instances), targets) / len(instances)
-        return w["re"] * rel, {"re": float(rel.detach())}
+            return zero, {"re": 0.0, "contrastive": 0.0}
+        targets = [t for it in items for t in it.targets]
+        z = self._embed(instances)
+        rel = threshold_loss(self.net.classify(z), multi_hot(targets, len(self.labels.relation_types))) / len(instances)
+        total = w["re"] * rel
+        con = rel.new_zeros(())
+        if w["contrastive"] > 0:
+            labels = torch.tensor([t[0] + 1 if t else 0 for t in targets], dtype=torch.long)
+            con_sum, anchors = supcon_loss(z, labels, self.cfg.temperature)
+            con = con_sum / max(1, anchors)
+            total = total + w["contrastive"] * con
+        return total, {"re": float(rel.detach()), "contrastive": float(con.detach())}
+
+    # ---- hard negatives --------------------------------------------------------------
+    def item_embeddings(self, items: Sequence[ClassifierItem], chunk: int = 64) -> torch.Tensor:
+        """``[len(items), hidden_dim]``: the mean pair embedding of each item
+        (zeros for an item without pairs), in eval mode, without gradients."""
+        was_training = self.net.training
+        self.net.eval()
+        flat = [(k, x) for k, it in enumerate(items) for x in it.instances]
+        out = torch.zeros((len(items), self.cfg.hidden_dim))
+        counts = torch.zeros(len(items))
+        with torch.inference_mode():
+            for c in range(0, len(flat), chunk):
+                part = flat[c : c + chunk]
+                z = self._embed([x for _, x in part]).float()
+                idx = torch.tensor([k for k, _ in part], dtype=torch.long)
+                out.index_add_(0, idx, z)
+                counts.index_add_(0, idx, torch.ones(len(part)))
+        self.net.train(was_training)
+        return out / counts.clamp(min=1)[:, None]
+
+    def on_epoch_start(self, epoch: int, items: list[ClassifierItem]) -> None:
+        """Re-mine the hard negatives under the current weights (``hard_negatives`` > 0)."""
+        k = self.cfg.hard_negatives
+        if not k or self._mined.get("epoch") == epoch:
+            return  # off, or restored from the checkpoint of this epoch
+        anchors = [i for i, it in enumerate(items) if any(it.targets)]
+        negatives = [i for i, it in enumerate(items) if it.instances and not any(it.targets)]
+        vecs = self.item_embeddings(items)
+        picked = mine(vecs[anchors], vecs[negatives], k) if anchors and negatives else [[] for _ in anchors]
+        self._mined = {"epoch": epoch, "groups": {a: [negatives[j] for j in js] for a, js in zip(anchors, picked)}}
+
+    def batches(self, items: Sequence[ClassifierItem], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+        if self.cfg.hard_negatives and self._mined.get("epoch") == epoch:
+            return compose_batches(len(items), self._mined["groups"], batch_size, seed, epoch)
+        return super().batches(items, batch_size, seed, epoch)
+
+    def hook_state(self) -> dict[str, Any]:
+        if not self._mined:
+            return {}
+        return {"epoch": self._mined["epoch"], "groups": {str(a): js for a, js in self._mined["groups"].items()}}
+
+    def restore_hook_state(self, state: Mapping[str, Any]) -> None:
+        if state:
+            self._mined = {"epoch": int(state["epoch"]), "groups": {int(a): list(js) for a, js in state["groups"].items()}}
+
+    def embed(self, docs: Sequence[Document]) -> tuple[torch.Tensor, list[str]]:
+        """Pair embeddings of the documents' candidate pairs with each pair's
+        gold label (its relation types joined by ``|``, ``none`` without one):
+        the input of :func:`biorel.evaluation.clustering.cluster_quality`."""
+        items = [self.prepare(d) for d in docs]
+        flat = [(it, t) for it in items for t in it.targets]
+        was_training = self.net.training
+        self.net.eval()
+        with torch.inference_mode():
+            instances = [x for it in items for x in it.instances]
+            z = self._embed(instances).float() if instances else torch.zeros((0, self.cfg.hidden_dim))
+        self.net.train(was_training)
+        labels = ["|".join(self.labels.relation_types[r] for r in sorted(t)) or "none" for _, t in flat]
+        return z, labels
 
     # ---- prediction ----------------------------------------------------------------
     def predict_modes(self, docs: Sequence[Document], modes: Sequence[str] | None = None, *, threshold: float = 0.5) -> dict[str, list[Document]]:

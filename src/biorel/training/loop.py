@@ -254,6 +254,7 @@ class Trainer:
             optimizer_from_flat(opt, tensors, saved["optimizer"])
             state.update({k: saved[k] for k in state if k in saved})
             model.set_train_autocast(bool(saved.get("autocast", False)))
+            model.restore_hook_state(saved.get("hooks") or {})
         else:
             model.set_train_autocast(self._choose_bf16(model, items, weights))
         steps_per_epoch = math.ceil(math.ceil(len(items) / tc.batch_size) / tc.grad_accum)
@@ -317,7 +318,7 @@ class Trainer:
 
     # ---- end of epoch -------------------------------------------------------------
     def _checkpoint(self, run: _Run, out_dir: Path) -> None:
-        save_training_state(out_dir / "last", run.model, run.opt, {**run.state, "autocast": run.model.train_autocast, "config": self.cfg.to_dict()})
+        save_training_state(out_dir / "last", run.model, run.opt, {**run.state, "autocast": run.model.train_autocast, "hooks": run.model.hook_state(), "config": self.cfg.to_dict()})
 
     def _dev_round(self, run: _Run, epoch: int, dev_docs: Sequence[Document], record: dict[str, Any], out_dir: Path) -> None:
         """Score the dev set, keep the best model, count epochs without gain."""
