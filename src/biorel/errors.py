@@ -103,6 +103,15 @@ class Errors:
     E171 = "Input {path} does not exist."
     E172 = "PURE span [{start}, {end}] of sentence {sent} is outside its tokens {lo}..{hi} (or end < start)."
     E173 = "PURE relation {rel} of sentence {sent}: argument [{start}, {end}] is not an entity span of that sentence."
+    # candidate pair tables (E180-E189)
+    E180 = "Invalid pairs option {option}={value!r}: {reason}. Valid choices: {choices}."
+    E181 = "Cannot write the pairs table {path}: {reason}. Valid choices: {choices}."
+    E182 = "Parquet pairs tables need pyarrow ({reason}); install biorel[parquet] (pip install pyarrow), or write .csv."
+    E183 = "Pair type {value!r} names entity type(s) {missing} that no mention of {source} has. Entity types there: {choices}."
+    E184 = "No candidate pairs in {source}: {reason}. Give --pair-types HEAD:TAIL; entity types there: {choices}."
+    E185 = "Relation '{rel}' of document '{doc}' has type {type!r}, which is the label of pairs without a relation; rename the type or mark the relation infons['negative']."
+    E186 = "Pairs table row {row}: {reason}. Columns: {choices}."
+    E187 = "Cannot read the pairs table {path}: {reason}."
     # evaluation: scorers, protocols, bootstrap, clustering, reports (E200-E219)
     E200 = "Evaluator '{name}' does not support {what}: {reason}."
     E201 = "Invalid evaluation option {option}={value!r}: {reason}."

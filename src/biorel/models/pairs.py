@@ -1,6 +1,9 @@
 """Entity pairs: the shared parts of every relation model.
 
 * :func:`entity_refs` grounds a document's entities in token ranges;
+* :func:`char_grounding` grounds them in character spans (with the sentence
+  of each span) and :func:`closest_spans` picks the closest pair of head and
+  tail spans (in one sentence, for sentence-level models and ``biorel pairs``);
 * :func:`candidate_pairs` lists the ordered pairs a model scores (argument
   types restricted to the label maps' ``pair_types``);
 * :func:`pair_targets` turns the gold relations into one multi-hot row per
@@ -14,8 +17,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import torch
 
@@ -96,6 +100,55 @@ def pair_targets(doc: Document, ents: Sequence[EntRef], pairs: Sequence[tuple[in
     return targets, unreachable
 
 
+class SpanAt(NamedTuple):
+    """One mention span of an entity in document characters, with its mention
+    id and the index of the sentence holding the whole span (-1: none)."""
+
+    start: int
+    end: int
+    sentence: int
+    mention: str
+
+
+def char_grounding(entities: Sequence[Entity], mentions: Sequence[Mention], sentences: Sequence[tuple[int, int]]) -> tuple[list[EntRef], dict[str, list[SpanAt]]]:
+    """Entities grounded in character spans: references whose ``ranges`` are
+    the document character spans of their mentions (entities with none are
+    left out), and per entity id those spans as :class:`SpanAt`.
+    ``sentences`` are sorted, non-overlapping document spans."""
+    mindex = {m.id: m for m in mentions}
+    starts = [s for s, _ in sentences]
+    refs, where = [], {}
+    for ent in entities:
+        spans = [SpanAt(s, e, _sentence_of(sentences, starts, s, e), mid) for mid in ent.mention_ids if mid in mindex for s, e in mindex[mid].spans]
+        if spans:
+            refs.append(EntRef(ent.id, ent.type, [(x.start, x.end) for x in spans]))
+            where[ent.id] = spans
+    return refs, where
+
+
+def _sentence_of(sentences: Sequence[tuple[int, int]], starts: Sequence[int], s: int, e: int) -> int:
+    k = bisect_right(starts, s) - 1
+    return k if k >= 0 and e <= sentences[k][1] else -1
+
+
+def closest_spans(head: Sequence[SpanAt], tail: Sequence[SpanAt], *, same_sentence: bool = True) -> tuple[SpanAt, SpanAt] | None:
+    """The head and tail spans closest to each other (smallest distance
+    between their starts; the first found on a tie), never one span for both
+    arguments; with ``same_sentence`` only spans inside one sentence, as the
+    relation classifier pairs them. ``None`` when no pair qualifies."""
+    best = None
+    for h in head:
+        for t in tail:
+            if (h.start, h.end) == (t.start, t.end):
+                continue
+            if same_sentence and (h.sentence < 0 or h.sentence != t.sentence):
+                continue
+            d = abs(h.start - t.start)
+            if best is None or d < best[0]:
+                best = (d, h, t)
+    return None if best is None else (best[1], best[2])
+
+
 def multi_hot(targets: Sequence[Sequence[int]], n_relations: int) -> torch.Tensor:
     """``[P, 1 + R]`` float rows; column 0 (the threshold class) stays 0."""
     out = torch.zeros((len(targets), n_relations + 1))
@@ -128,4 +181,4 @@ def decode_relations(scores: torch.Tensor, pairs: Sequence[tuple[int, int]], ent
     return rels
 
 
-__all__ = ["EntRef", "entity_refs", "candidate_pairs", "pair_targets", "multi_hot", "threshold_scores", "decode_relations"]
+__all__ = ["EntRef", "SpanAt", "entity_refs", "char_grounding", "closest_spans", "candidate_pairs", "pair_targets", "multi_hot", "threshold_scores", "decode_relations"]
