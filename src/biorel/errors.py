@@ -103,6 +103,7 @@ class Errors:
     E171 = "Input {path} does not exist."
     E172 = "PURE span [{start}, {end}] of sentence {sent} is outside its tokens {lo}..{hi} (or end < start)."
     E173 = "PURE relation {rel} of sentence {sent}: argument [{start}, {end}] is not an entity span of that sentence."
+    E174 = "{path} holds no documents: {reason}."
     # candidate pair tables (E180-E189)
     E180 = "Invalid pairs option {option}={value!r}: {reason}. Valid choices: {choices}."
     E181 = "Cannot write the pairs table {path}: {reason}. Valid choices: {choices}."

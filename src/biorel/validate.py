@@ -18,11 +18,16 @@ reading does after reporting them. The rules:
   them against;
 * relations that are not binary (``Document.nary_relations``) follow the
   relation rules: ids unique across both relation lists, every argument exists.
+
+:func:`empty_source_warning` is what ``biorel validate`` says about a file or
+folder that holds no documents (E174, a warning: exit code 0).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import BiorelError, SourceLocation, ValidationError, error
 from .types import Document
@@ -180,3 +185,20 @@ def repair_document(doc: Document, violations: list[Violation]) -> Document | No
     nary = [r for r in first_only(doc.nary_relations, bad_relations) if r.id not in kept_ids]
     doc.nary_relations = [r for r in nary if r.args and all(ref in (mids if r.level == "mention" else eids) for ref in r.refs)]
     return doc
+
+
+def empty_source_warning(path: str | os.PathLike, documents: int) -> list[BiorelError]:
+    """E174 when ``path`` gave no documents: a warning, not a failure (``biorel
+    validate`` of an empty file or folder still exits 0), saying why."""
+    from .io.sniff import is_blank
+
+    if documents:
+        return []
+    p = Path(path)
+    if p.is_dir():
+        reason = "the folder has no files this format reads"
+    elif p.is_file() and is_blank(p):
+        reason = "the file is empty or holds only whitespace"
+    else:
+        reason = "nothing in it is a document of this format"
+    return [error("E174", path=str(path), reason=reason)]

@@ -39,6 +39,7 @@ def extract_cmd(
     precision: str = typer.Option("auto", "--precision", help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32 or bf16"),
 ) -> None:
     from ..extract import extract
+    from ..io.text import split_note
 
     if threads > 0:
         import torch
@@ -56,6 +57,8 @@ def extract_cmd(
         err.print(f"warning {w}", markup=False, highlight=False, soft_wrap=True)
     resumed = f" ({stats.resumed} already done before)" if stats.resumed else ""
     typer.echo(f"{stats.written} documents written to {stats.output}{resumed}; {stats.docs_per_second:.1f} docs/s ({stats.precision})")
+    if note := split_note(input, input_format, opts):  # raw text: how it was split into documents
+        typer.echo(note)
     print_findings(stats, Console())
 
 

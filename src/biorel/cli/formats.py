@@ -21,6 +21,7 @@ from .. import io
 from ..errors import BiorelError, Diagnostics, Problem, SourceLocation, error
 from ..registry import registry
 from ..stats import CorpusStats, corpus_stats, stats_table
+from ..validate import empty_source_warning
 from .app import app
 
 out = Console()
@@ -200,6 +201,8 @@ def convert(
     _print_warnings(res.warnings)
     skipped = f", {len(res.diagnostics)} problem(s) skipped" if len(res.diagnostics) else ""
     out.print(f"wrote {res.documents} documents to {dst}{skipped}", markup=False, highlight=False, soft_wrap=True)
+    if note := io.text.split_note(src, from_format, _parse_options(reader_option)):  # raw text: how it was split into documents
+        out.print(note, markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_warnings(warnings: list[BiorelError]) -> None:
@@ -220,6 +223,7 @@ def validate(
         _fail(e)
     _print_problems(report.problems)
     if report.ok:
+        _print_warnings(empty_source_warning(path, report.documents))  # E174: an empty file or folder is valid, and said so
         out.print(f"{path}: {report.documents} documents, no problems", markup=False, highlight=False, soft_wrap=True)
         return
     out.print(f"{path}: {report.documents} documents read, {len(report.problems)} problem(s)", markup=False, highlight=False, soft_wrap=True)

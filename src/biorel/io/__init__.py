@@ -70,11 +70,11 @@ def detect_format(path: str | os.PathLike, *, for_writing: bool = False) -> Form
     extension (``.pubtator``, ``.bioc.json``, ``.conll``) wins. For writing
     (``for_writing`` or a file that does not exist yet) a shared extension
     means :data:`WRITE_DEFAULTS`."""
-    from .base import source_name
-    from .sniff import sniff_content
+    from .base import describe_source
+    from .sniff import is_blank, sniff_content
 
     if not isinstance(path, (str, os.PathLike)):
-        path = source_name(path)
+        path = describe_source(path)  # a stream: its file's name, or what kind of stream it is
     p = Path(path)
     formats = [f for _, f in registry.formats.items()]
     if p.is_dir() and not for_writing:
@@ -96,12 +96,14 @@ def detect_format(path: str | os.PathLike, *, for_writing: bool = False) -> Form
         sniffed = sniff_content(p)
         if sniffed is not None and (not tied or any(f.name == sniffed for f in tied)):
             return get_format(sniffed)
-        if sniffed is not None or p.stat().st_size:
+        if sniffed is not None or not is_blank(p):
             tied = tied or []
             raise error("E003", path=str(path), choices=", ".join(f.name for f in tied) if tied else ", ".join(format_names()))
     ext = p.suffix.lower()
     if tied and ext in WRITE_DEFAULTS and any(f.name == WRITE_DEFAULTS[ext] for f in tied):
         return get_format(WRITE_DEFAULTS[ext])
+    if readable and is_blank(p):  # holds no documents in any format: the readers give none (callers warn E130/E174)
+        return tied[0] if tied else get_format("text")
     no_sniff = [f for f in tied if f.sniff is None]
     if len(no_sniff) == 1:
         return no_sniff[0]

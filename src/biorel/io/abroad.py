@@ -384,7 +384,7 @@ def sniff(path: str) -> bool:
     return False
 
 
-_api = json_like(_raw, _write, require_text=True, fmt="abroad")
+_api = json_like(_raw, _write, require_text=True, fmt="abroad", blank_is_empty=True)
 iterparse, load, loads, dump, dumps = _api.iterparse, _api.load, _api.loads, _api.dump, _api.dumps
 
 registry.formats.register(

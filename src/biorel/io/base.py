@@ -16,6 +16,7 @@ way for every format, and :class:`Format` registers it.
 
 from __future__ import annotations
 
+import inspect
 import io
 import os
 import warnings
@@ -107,6 +108,19 @@ def source_name(source: Any) -> str:
     if isinstance(source, (str, os.PathLike)):
         return str(source)
     return str(getattr(source, "name", "<string>"))
+
+
+def describe_source(source: Any) -> str:
+    """What a message calls a source: a path, the file name of a stream opened
+    on a file, or the kind of stream when it has no file name (a ``StringIO``),
+    never a bare ``<string>``."""
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    name = getattr(source, "name", None)
+    if isinstance(name, (str, os.PathLike)) and str(name):
+        return str(name)
+    kind = type(source).__name__
+    return f"<{kind} stream without a file name>" if name is None else f"<{kind} stream on file descriptor {name}>"
 
 
 @contextmanager
@@ -259,12 +273,53 @@ class JsonLikeAPI:
     dumps: Callable[..., str]
 
 
-def json_like(raw_reader: RawReader | None, writer: Writer | None, *, require_text: bool = True, fmt: str = "") -> JsonLikeAPI:
-    """Build a format module's ``iterparse/load/loads/dump/dumps``."""
+def is_blank_source(source: Source) -> bool:
+    """A path to a file, or a ``StringIO``, that holds only whitespace."""
+    from .sniff import is_blank
+
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).is_file() and is_blank(source)
+    if isinstance(source, io.StringIO):
+        return not source.getvalue()[source.tell():].strip()
+    return False
+
+
+def option_names(func: Callable | None, skip: int) -> tuple[str, ...] | None:
+    """The keyword options ``func`` takes after its first ``skip`` parameters
+    (``None``: it takes any)."""
+    if func is None:
+        return ()
+    params = list(inspect.signature(func).parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return tuple(p.name for p in params[skip:])
+
+
+def check_options(options: dict[str, Any], valid: tuple[str, ...] | None, what: str) -> None:
+    """E005 for an option ``what`` (``"pubtator reader"``) does not take, instead
+    of a ``TypeError`` from deep inside a read or write."""
+    if valid is None:
+        return
+    for key in options:
+        if key not in valid:
+            raise error("E005", kind=what, option=key, value=options[key], reason=f"not an option of the {what}; its options are: {', '.join(valid) or 'none'}")
+
+
+def json_like(
+    raw_reader: RawReader | None, writer: Writer | None, *, require_text: bool = True, fmt: str = "", blank_is_empty: bool = False
+) -> JsonLikeAPI:
+    """Build a format module's ``iterparse/load/loads/dump/dumps``.
+    ``blank_is_empty``: a file (or string) of only whitespace holds no
+    documents, for formats whose syntax would otherwise call it broken (an
+    empty JSON or XML file, a table without a header)."""
+    read_options, write_options = option_names(raw_reader, 1), option_names(writer, 2)
 
     def iterparse(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None, validate: bool = True, **options) -> Iterator[Document]:
         if raw_reader is None:
             raise error("E004", name=fmt, action="read")
+        check_options(options, read_options, f"{fmt} reader")
+        if blank_is_empty and is_blank_source(source):
+            return iter(())
         diagnostics = ensure_diagnostics(lenient, diagnostics)  # one collector for the reader and the checks
         raws = raw_reader(source, lenient=lenient, diagnostics=diagnostics, **options)
         if not validate:
@@ -280,6 +335,7 @@ def json_like(raw_reader: RawReader | None, writer: Writer | None, *, require_te
     def dump(docs: Iterable[Document], target: str | os.PathLike | TextIO, **options) -> int:
         if writer is None:
             raise error("E004", name=fmt, action="write")
+        check_options(options, write_options, f"{fmt} writer")
         if isinstance(target, (str, os.PathLike)):
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             with open(target, "w", encoding="utf-8", newline="") as fh:

@@ -358,7 +358,7 @@ def sniff(path: str) -> bool:
     return all(c in cells for c in REQUIRED_COLUMNS) and any(k in cells for k in DEFAULT_KEY)
 
 
-_api = json_like(_raw, _write, require_text=False, fmt="lotus")
+_api = json_like(_raw, _write, require_text=False, fmt="lotus", blank_is_empty=True)
 iterparse, load, loads, dump, dumps = _api.iterparse, _api.load, _api.loads, _api.dump, _api.dumps
 
 registry.formats.register(

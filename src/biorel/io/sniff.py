@@ -7,10 +7,12 @@ leading whitespace skipped) and names the format it recognises, or ``None``:
 * a JSON object whose first line is a whole biorel document (keys ``id``,
   ``passages`` and ``mentions``) -> ``jsonl``; PURE's ``doc_key`` +
   ``sentences`` -> ``pure``;
-* any other JSON object or list: a BioC collection (keys in any order), one
-  BioC document, a list of them, or PubTator Central's one document per line
-  -> ``bioc-json``; an ABroad file (an object whose first key is a PMID)
-  -> ``abroad``;
+* any other JSON object or list: first every registered format that reads
+  ``.json`` files asks its own ``sniff`` (ABroad: an object of objects with an
+  ``ArticleTitle``; BioC JSON: a collection with a ``documents`` list), BioC
+  JSON's last; then an object whose first key is a PMID or a synthetic
+  ``PMID-n`` key -> ``abroad``; anything else (one BioC document, a list of
+  them, PubTator Central's one document per line) -> ``bioc-json``;
 * a first non-blank line ``PMID|t|`` / ``PMID|a|`` -> ``pubtator``;
 * anything else that decodes as text -> ``text`` (only offered for ``.txt``
   and unknown extensions; see :func:`biorel.io.detect_format`).
@@ -26,6 +28,10 @@ HEAD_BYTES = 64 * 1024
 _PUBTATOR = re.compile(r"^[^\s|]+\|[A-Za-z_]{1,16}\|")
 _XML_ROOT = re.compile(r"<([A-Za-z_][\w.\-:]*)")
 _XML_SKIP = re.compile(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
+#: an ABroad top-level key: a PMID, or ``PMID-n`` for a synthetic abstract
+_ABROAD_KEY = re.compile(r"\d+(?:-\d+)?")
+#: the fallback for a JSON object or list that no format's own sniff claims
+JSON_FALLBACK = "bioc-json"
 
 
 def head_text(path: str | os.PathLike) -> str | None:
@@ -51,14 +57,14 @@ def sniff_content(path: str | os.PathLike) -> str | None:
         m = _XML_ROOT.search(_XML_SKIP.sub("", body))
         return "bioc-xml" if m and m.group(1) == "collection" else None
     if body[0] in "{[":
-        return _sniff_json(body)
+        return _sniff_json(str(path), body)
     first = next((line for line in body.splitlines() if line.strip()), "")
     if _PUBTATOR.match(first):
         return "pubtator"
     return "text"
 
 
-def _sniff_json(body: str) -> str | None:
+def _sniff_json(path: str, body: str) -> str | None:
     first_line = body.split("\n", 1)[0]
     try:
         obj = json.loads(first_line)
@@ -69,8 +75,34 @@ def _sniff_json(body: str) -> str | None:
             return "jsonl"
         if {"doc_key", "sentences"} <= set(obj):
             return "pure"
+    claimed = next((f.name for f in json_formats() if f.sniff(path)), None)
+    if claimed is not None:
+        return claimed
     if body[0] == "{":
         keys = re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', body[:4096])
-        if keys and keys[0].isdigit():  # ABroad: an object keyed by PMIDs
+        if keys and _ABROAD_KEY.fullmatch(keys[0]):
             return "abroad"
-    return "bioc-json"
+    return JSON_FALLBACK
+
+
+def json_formats() -> list:
+    """The registered formats that read ``.json`` files and check content
+    themselves, in registry order with the fallback (BioC JSON) last, so a
+    format with a narrower shape (ABroad) is asked before the broad one."""
+    from ..registry import registry
+
+    found = [f for _, f in registry.formats.items() if f.sniff is not None and any(e.endswith(".json") for e in f.extensions)]
+    return sorted(found, key=lambda f: f.name == JSON_FALLBACK)
+
+
+def is_blank(path: str | os.PathLike) -> bool:
+    """True for a file that holds nothing but whitespace (or nothing at all):
+    it holds no documents in any format."""
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(HEAD_BYTES):
+                if chunk.replace(b"\xef\xbb\xbf", b"").strip():
+                    return False
+    except OSError:
+        return False
+    return True

@@ -324,7 +324,7 @@ def sniff(path: str) -> bool:
     return False
 
 
-_api = json_like(_raw, _write, require_text=True, fmt="bioc-json")
+_api = json_like(_raw, _write, require_text=True, fmt="bioc-json", blank_is_empty=True)
 iterparse, load, loads, dump, dumps = _api.iterparse, _api.load, _api.loads, _api.dump, _api.dumps
 
 registry.formats.register(

@@ -362,7 +362,7 @@ def sniff(path: str) -> bool:
     return bool(m) and m.group(1) == "collection"
 
 
-_api = json_like(_raw, _write, require_text=True, fmt="bioc-xml")
+_api = json_like(_raw, _write, require_text=True, fmt="bioc-xml", blank_is_empty=True)
 iterparse, load, loads, dump, dumps = _api.iterparse, _api.load, _api.loads, _api.dump, _api.dumps
 
 registry.formats.register(
