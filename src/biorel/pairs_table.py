@@ -47,7 +47,8 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Sequence
+from typing import IO, Any
+from collections.abc import Iterable, Iterator, Sequence
 
 from .errors import error
 from .types import Document
@@ -99,8 +100,22 @@ COLUMNS: dict[str, str] = {
 NULLABLE = frozenset({"sentence_index", "directed"})
 
 __all__ = [
-    "COLUMNS", "MARKERS", "NEGATIVES", "NONE_LABEL", "NULLABLE", "SCOPES", "TABLE_FORMATS", "PairStats", "export_pairs", "mark_text",
-    "pair_labels", "pair_rows", "parse_pair_types", "read_pairs", "table_format", "write_pairs",
+    "COLUMNS",
+    "MARKERS",
+    "NEGATIVES",
+    "NONE_LABEL",
+    "NULLABLE",
+    "SCOPES",
+    "TABLE_FORMATS",
+    "PairStats",
+    "export_pairs",
+    "mark_text",
+    "pair_labels",
+    "pair_rows",
+    "parse_pair_types",
+    "read_pairs",
+    "table_format",
+    "write_pairs",
 ]
 
 
@@ -127,7 +142,9 @@ def parse_pair_types(values: Iterable[str] | None) -> list[tuple[str, str]]:
         for item in filter(None, (x.strip() for x in value.split(","))):
             head, sep, tail = item.partition(":")
             if not sep or not head.strip() or not tail.strip() or ":" in tail:
-                raise error("E180", option="pair-types", value=item, reason="expected HEAD:TAIL entity types", choices="HEAD:TAIL, e.g. Chemical:Disease")
+                raise error(
+                    "E180", option="pair-types", value=item, reason="expected HEAD:TAIL entity types", choices="HEAD:TAIL, e.g. Chemical:Disease"
+                )
             pair = (head.strip(), tail.strip())
             if pair not in out:
                 out.append(pair)
@@ -211,7 +228,9 @@ def _marker_strings(who: str, typ: str, marker: str) -> tuple[str, str]:
     return f"{sym} ", f" {sym}"
 
 
-def mark_text(text: str, head: tuple[int, int], tail: tuple[int, int], head_type: str, tail_type: str, marker: str = "typed") -> tuple[str, tuple[int, int], tuple[int, int]]:
+def mark_text(
+    text: str, head: tuple[int, int], tail: tuple[int, int], head_type: str, tail_type: str, marker: str = "typed"
+) -> tuple[str, tuple[int, int], tuple[int, int]]:
     """``text`` with markers around ``head`` and ``tail`` (spans in ``text``),
     and the spans of the two argument texts inside the marked text. Where one
     span ends and another starts at the same character the first is closed
@@ -298,19 +317,42 @@ def _count_relations(doc: Document, refs, pairs, labels, entity_ids: set[str], s
         stats.unreachable["not a binary relation"] += 1
 
 
-def _row(doc: Document, text: str, k: int, h, t, head, tail, labels, scope: str, marker: str, window: int | None, sents, types: list[str]) -> dict[str, Any]:
+def _row(
+    doc: Document, text: str, k: int, h, t, head, tail, labels, scope: str, marker: str, window: int | None, sents, types: list[str]
+) -> dict[str, Any]:
     w0, w1 = _window(sents, h, t, scope, window, len(text))
     plain = text[w0:w1]
     hspan, tspan = (h.start - w0, h.end - w0), (t.start - w0, t.end - w0)
     marked, mh, mt = mark_text(plain, hspan, tspan, head.type, tail.type, marker)
     return {
-        "doc_id": doc.id, "pair_index": k, "scope": scope, "sentence_index": h.sentence if scope == "sentence" else None,
-        "text_start": w0, "text_end": w1, "text": plain, "marked_text": marked,
-        "head_start": hspan[0], "head_end": hspan[1], "tail_start": tspan[0], "tail_end": tspan[1],
-        "marked_head_start": mh[0], "marked_head_end": mh[1], "marked_tail_start": mt[0], "marked_tail_end": mt[1],
-        "head_entity": head.id, "tail_entity": tail.id, "head_mention": h.mention, "tail_mention": t.mention,
-        "head_text": text[h.start : h.end], "tail_text": text[t.start : t.end], "head_type": head.type, "tail_type": tail.type,
-        "head_doc_start": h.start, "head_doc_end": h.end, "tail_doc_start": t.start, "tail_doc_end": t.end,
+        "doc_id": doc.id,
+        "pair_index": k,
+        "scope": scope,
+        "sentence_index": h.sentence if scope == "sentence" else None,
+        "text_start": w0,
+        "text_end": w1,
+        "text": plain,
+        "marked_text": marked,
+        "head_start": hspan[0],
+        "head_end": hspan[1],
+        "tail_start": tspan[0],
+        "tail_end": tspan[1],
+        "marked_head_start": mh[0],
+        "marked_head_end": mh[1],
+        "marked_tail_start": mt[0],
+        "marked_tail_end": mt[1],
+        "head_entity": head.id,
+        "tail_entity": tail.id,
+        "head_mention": h.mention,
+        "tail_mention": t.mention,
+        "head_text": text[h.start : h.end],
+        "tail_text": text[t.start : t.end],
+        "head_type": head.type,
+        "tail_type": tail.type,
+        "head_doc_start": h.start,
+        "head_doc_end": h.end,
+        "tail_doc_start": t.start,
+        "tail_doc_end": t.end,
         "label": "|".join(types) if types else NONE_LABEL,
         "directed": any(labels.directed.get(x, False) for x in types) if types else None,
     }
@@ -405,7 +447,13 @@ def _checked(row: dict[str, Any], n: int) -> dict[str, Any]:
         value = row[col]
         if value is None and col in NULLABLE:
             continue
-        ok = isinstance(value, str) if kind == "str" else isinstance(value, bool) if kind == "bool" else isinstance(value, int) and not isinstance(value, bool)
+        ok = (
+            isinstance(value, str)
+            if kind == "str"
+            else isinstance(value, bool)
+            if kind == "bool"
+            else isinstance(value, int) and not isinstance(value, bool)
+        )
         if not ok:
             raise error("E186", row=n, reason=f"column {col} must be {kind}, not {value!r}", choices=", ".join(COLUMNS))
     return row

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 from collections import Counter
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -57,10 +56,17 @@ def build(passages: list[str], ents: dict[str, tuple[str, list[str]]], relations
 def cid_doc(**extra) -> Document:
     """2 chemicals, 2 diseases; CID (directed) cocaine->seizures,
     aspirin->headache, cocaine->headache (never in one sentence)."""
-    ents = {"C1": ("Chemical", ["Cocaine"]), "C2": ("Chemical", ["aspirin", "Aspirin"]),
-            "D1": ("Disease", ["seizures"]), "D2": ("Disease", ["headache"])}
-    rels = [Relation("R1", "CID", "C1", "D1", directed=True), Relation("R2", "CID", "C2", "D2", directed=True),
-            Relation("R3", "CID", "C1", "D2", directed=True)]
+    ents = {
+        "C1": ("Chemical", ["Cocaine"]),
+        "C2": ("Chemical", ["aspirin", "Aspirin"]),
+        "D1": ("Disease", ["seizures"]),
+        "D2": ("Disease", ["headache"]),
+    }
+    rels = [
+        Relation("R1", "CID", "C1", "D1", directed=True),
+        Relation("R2", "CID", "C2", "D2", directed=True),
+        Relation("R3", "CID", "C1", "D2", directed=True),
+    ]
     return build([TITLE, ABSTRACT], ents, rels, **extra)
 
 
@@ -90,7 +96,11 @@ def test_chemical_disease_known_answer_sentence_and_document_scope():
     rows = list(pair_rows([doc], scope="document", stats=st))
     # 2 chemicals x 2 diseases, Chemical->Disease only (CID is directed) = 4 rows
     assert [(r["head_entity"], r["tail_entity"], r["label"]) for r in rows] == [
-        ("C1", "D1", "CID"), ("C1", "D2", "CID"), ("C2", "D1", NONE_LABEL), ("C2", "D2", "CID")]
+        ("C1", "D1", "CID"),
+        ("C1", "D2", "CID"),
+        ("C2", "D1", NONE_LABEL),
+        ("C2", "D2", "CID"),
+    ]
     assert (st.rows, st.positive_rows, st.negatives, sum(st.unreachable.values())) == (4, 3, 1, 0)
     assert all(r["scope"] == "document" and r["sentence_index"] is None and (r["text_start"], r["text_end"]) == (0, 87) for r in rows)
     check_rows(rows)
@@ -99,7 +109,10 @@ def test_chemical_disease_known_answer_sentence_and_document_scope():
     rows = list(pair_rows([doc], scope="sentence", stats=st))
     # cocaine and headache are never in one sentence: 3 rows, R3 unreachable
     assert [(r["head_entity"], r["tail_entity"], r["label"], r["sentence_index"]) for r in rows] == [
-        ("C1", "D1", "CID", 2), ("C2", "D1", NONE_LABEL, 0), ("C2", "D2", "CID", 1)]
+        ("C1", "D1", "CID", 2),
+        ("C2", "D1", NONE_LABEL, 0),
+        ("C2", "D2", "CID", 1),
+    ]
     assert st.unreachable == Counter({"arguments never mentioned in one sentence": 1})
     assert (st.rows, st.positives, st.negatives) == (3, Counter({"CID": 2}), 1)
     first = rows[0]  # the closest pair of mentions: sentence 2, not the title
@@ -128,9 +141,9 @@ def test_markers_and_window():
 
 def test_mark_text_nests_and_closes_before_opening():
     marked, h, t = mark_text("ab cd", (0, 2), (2, 5), "A", "B")  # touching spans
-    assert marked == "@ * A * ab @# ^ B ^  cd #" and marked[h[0]:h[1]] == "ab" and marked[t[0]:t[1]] == " cd"
+    assert marked == "@ * A * ab @# ^ B ^  cd #" and marked[h[0] : h[1]] == "ab" and marked[t[0] : t[1]] == " cd"
     marked, h, t = mark_text("abcdef", (0, 6), (2, 4), "A", "B", "plain")  # nested
-    assert marked == "@ ab# cd #ef @" and marked[t[0]:t[1]] == "cd" and marked[h[0]:h[1]] == "ab# cd #ef"
+    assert marked == "@ ab# cd #ef @" and marked[t[0] : t[1]] == "cd" and marked[h[0] : h[1]] == "ab# cd #ef"
 
 
 def test_directed_and_undirected_types():
@@ -145,8 +158,12 @@ def test_directed_and_undirected_types():
     doc = build(["BRCA1 is linked to breast cancer and fever."], ents, [Relation("R1", "Association", "G", "D")])
     rows = list(pair_rows([doc]))
     got = {(r["head_entity"], r["tail_entity"]): (r["label"], r["directed"]) for r in rows}
-    assert got == {("G", "D"): ("Association", False), ("D", "G"): ("Association", False),
-                   ("G", "X"): (NONE_LABEL, None), ("X", "G"): (NONE_LABEL, None)}
+    assert got == {
+        ("G", "D"): ("Association", False),
+        ("D", "G"): ("Association", False),
+        ("G", "X"): (NONE_LABEL, None),
+        ("X", "G"): (NONE_LABEL, None),
+    }
     check_rows(rows)
 
 
@@ -184,9 +201,16 @@ def test_unreachable_relations_are_counted_per_reason():
     st = PairStats()
     rows = list(pair_rows([doc], scope="sentence", pair_types=[("Chemical", "Disease")], stats=st))  # R6 alone would allow Chemical:Chemical
     assert len(rows) == 3
-    assert st.unreachable == Counter({
-        "arguments never mentioned in one sentence": 1, "argument has no mention in the text": 1, "mention-level relation": 1,
-        "head and tail are one entity": 1, "argument is not an entity of the document": 1, "not a binary relation": 1})
+    assert st.unreachable == Counter(
+        {
+            "arguments never mentioned in one sentence": 1,
+            "argument has no mention in the text": 1,
+            "mention-level relation": 1,
+            "head and tail are one entity": 1,
+            "argument is not an entity of the document": 1,
+            "not a binary relation": 1,
+        }
+    )
     # a directed relation whose argument types are not allowed
     st = PairStats()
     doc = cid_doc()
@@ -294,7 +318,7 @@ def test_csv_reads_back_with_the_csv_module(tmp_path):
     assert list(got[0]) == list(COLUMNS) and [r["label"] for r in got] == ["CID", NONE_LABEL]
     for r in got:
         for arg in ("head", "tail"):
-            assert r["text"][int(r[f"{arg}_start"]):int(r[f"{arg}_end"])] == r[f"{arg}_text"]
+            assert r["text"][int(r[f"{arg}_start"]) : int(r[f"{arg}_end"])] == r[f"{arg}_text"]
         assert r["source"] == "here" and r["format"] == "jsonl" and r["sentence_index"] == ""
         assert r["directed"] in ("true", "") and r["text"] == doc.text
     assert list(read_pairs(path)) == rows
@@ -341,8 +365,16 @@ def test_one_writer_per_output(tmp_path):
     import subprocess
     import sys
 
-    holder = subprocess.Popen([sys.executable, "-c", f"from biorel.jobs import exclusive_lock\nimport time\nwith exclusive_lock({str(path)!r}):\n"
-                               "    print('held', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from biorel.jobs import exclusive_lock\nimport time\nwith exclusive_lock({str(path)!r}):\n"
+            "    print('held', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(BiorelError) as e:
@@ -367,8 +399,21 @@ def test_cli_end_to_end_on_a_file(tmp_path):
     assert len(rows) == 3 and rows[0]["format"] == "bioc-json" and rows[0]["source"] == str((tmp_path / "c.bioc.json").resolve())
     res = runner.invoke(app, ["pairs", str(tmp_path / "c.bioc.json"), "-o", str(out), "--marker", "bold"])
     assert res.exit_code == 1 and "E180" in res.output and "typed, plain, none" in res.output
-    res = runner.invoke(app, ["pairs", str(tmp_path / "c.bioc.json"), "-o", str(out), "--pair-types", "Chemical:Disease,Disease:Chemical",
-                              "--scope", "document", "--negatives", "none"])
+    res = runner.invoke(
+        app,
+        [
+            "pairs",
+            str(tmp_path / "c.bioc.json"),
+            "-o",
+            str(out),
+            "--pair-types",
+            "Chemical:Disease,Disease:Chemical",
+            "--scope",
+            "document",
+            "--negatives",
+            "none",
+        ],
+    )
     assert res.exit_code == 0 and "3 candidate pairs written" in res.output and "5 more left out" in res.output
 
 
@@ -463,4 +508,4 @@ def test_cli_end_to_end_on_biored(data_env, tmp_path):
     assert {r["source"] for r in got} == {"biored:dev?variant=bioc-json"} and {r["format"] for r in got} == {"bioc-json"}
     for r in got:
         for arg in ("head", "tail"):
-            assert r["text"][int(r[f"{arg}_start"]):int(r[f"{arg}_end"])] == r[f"{arg}_text"]
+            assert r["text"][int(r[f"{arg}_start"]) : int(r[f"{arg}_end"])] == r[f"{arg}_text"]
