@@ -174,7 +174,11 @@ def pair_labels(docs: Sequence[Document], pair_types: Sequence[tuple[str, str]] 
         if missing:
             raise error("E183", value=f"{head}:{tail}", missing=", ".join(missing), source=source, choices=", ".join(labels.entity_types) or "(none)")
     if not labels.pair_types:
-        reason = "it has no gold relations between entities" if not labels.relation_types else "its gold relations name no entities with mentions"
+        reason = (
+            "it has no gold relations between entities"
+            if not labels.relation_types
+            else "its gold relations connect no entities whose types its mentions have"
+        )
         raise error("E184", source=source, reason=reason, choices=", ".join(labels.entity_types) or "(none)")
     if not labels.relation_types:
         # an unlabelled corpus (pairs for prediction): candidate_pairs needs a relation type to list any pair
@@ -553,13 +557,13 @@ def _provenance(ref: str, prov: dict[str, Any], format: str | None) -> tuple[str
     if "path" in prov:
         from . import io
 
-        return prov["path"], format or io.resolve_format(prov["path"], None).name
+        return prov["path"], io.resolve_format(prov["path"], format).name
     from .registry import registry
 
     spec = registry.datasets.get(prov["dataset"])
     variant = prov.get("options", {}).get("variant") or spec.default_variant
     formats = sorted({p.format for s in spec.variants.get(variant, {}).values() for p in s.parts})
-    return ref, format or "+".join(formats)
+    return ref, "+".join(formats)  # a dataset is read in its own format(s)
 
 
 def export_pairs(
