@@ -509,3 +509,19 @@ def test_cli_end_to_end_on_biored(data_env, tmp_path):
     for r in got:
         for arg in ("head", "tail"):
             assert r["text"][int(r[f"{arg}_start"]) : int(r[f"{arg}_end"])] == r[f"{arg}_text"]
+
+
+def test_closest_spans_helper():
+    pytest.importorskip("torch")
+    from biorel.models.pairs import SpanAt, char_grounding, closest_spans
+
+    head = [SpanAt(0, 3, 0, "a"), SpanAt(40, 43, 1, "b"), SpanAt(70, 73, -1, "c")]
+    tail = [SpanAt(10, 13, 0, "x"), SpanAt(44, 47, 2, "y"), SpanAt(75, 78, -1, "z"), SpanAt(0, 3, 0, "w")]
+    # one sentence: only a/x (w is a's own span); any sentence: b/y (4 apart); spans outside every sentence pair only at document scope
+    assert closest_spans(head, tail) == (head[0], tail[0])
+    assert closest_spans(head, tail, same_sentence=False) == (head[1], tail[1])
+    assert closest_spans(head[2:], tail[2:]) is None and closest_spans(head[:1], tail[3:], same_sentence=False) is None
+    doc = cid_doc()
+    refs, where = char_grounding(doc.entities, doc.mentions, [(0, 35), (36, 62), (63, 87)])
+    assert [(r.id, r.ranges) for r in refs][:2] == [("C1", [(0, 7), (63, 70)]), ("C2", [(12, 19), (36, 43)])]
+    assert where["C2"] == [SpanAt(12, 19, 0, "M2"), SpanAt(36, 43, 1, "M3")]
