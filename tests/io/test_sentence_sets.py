@@ -187,7 +187,8 @@ def test_writers_refuse_documents_they_cannot_express():
 
 # ---- properties -----------------------------------------------------------------------
 
-plain = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="@$<>[]"), max_size=20)
+# (no U+FEFF: a BOM at the start of a file is its encoding, which readers drop, not text)
+plain = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="@$<>[]\ufeff"), max_size=20)
 
 
 @settings(max_examples=60, deadline=None)

@@ -174,8 +174,8 @@ def _write_all(docs: Iterable[Document], fh: TextIO, gene: TextIO | None, altgen
     n = 0
     for doc in docs:
         text = doc.text
-        if "\n" in text or " " in doc.id or not doc.id:
-            raise error("E166", fmt="BC2", reason=f"document '{doc.id}' must have an id without spaces and one line of text")
+        if "\n" in text or "\r" in text or not text.strip() or " " in doc.id or not doc.id:
+            raise error("E166", fmt="BC2", reason=f"document '{doc.id}' must have an id without spaces and one non-empty line of text")
         fh.write(f"{doc.id} {text}\n")
         if doc.mentions and gene is None:
             raise error("E166", fmt="BC2", reason="mentions go to a separate GENE.eval: pass gene=<path or stream>")

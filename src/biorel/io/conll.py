@@ -233,6 +233,8 @@ def _write(
 ) -> int:
     n = 0
     for doc in docs:
+        if not doc.text.strip():
+            raise error("E166", fmt="CoNLL", reason=f"document '{doc.id}' has no text, and CoNLL holds only tokens (it would be lost)")
         sents = _sentences(doc, sentences)
         mentions = _usable_mentions(doc, sents, on_conflict, diagnostics)
         cuts = {c for m in mentions for c in (m.start, m.end)}

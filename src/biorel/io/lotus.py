@@ -237,13 +237,28 @@ def document_rows(doc: Document, columns: Sequence[str] | None = None) -> list[R
     """The table rows of a document, one per ``produces`` relation, in order.
     ``columns`` default to ``metadata["lotus"]["columns"]``."""
     cols = list(columns or doc.metadata.get("lotus", {}).get("columns") or _default_columns(doc))
+    _check_writable(doc)
     ents = doc.entity_index()
     rows = []
     for rel in doc.relations:
         if rel.type != RELATION_TYPE:
             raise error("E153", fmt="LOTUS table", reason=f"relation '{rel.id}' of document '{doc.id}' has type '{rel.type}'; LOTUS rows are '{RELATION_TYPE}' relations")
-        rows.append(_compose(doc, rel, cols, ents))
+        rows.append(_check_key(doc, _compose(doc, rel, cols, ents)))
     return rows
+
+
+def _check_writable(doc: Document) -> None:
+    """E153 for a document that would have no row (no relation): it would be lost."""
+    if not doc.relations:
+        raise error("E153", fmt="LOTUS table", reason=f"document '{doc.id}' has no '{RELATION_TYPE}' relation, so it would have no row")
+
+
+def _check_key(doc: Document, row: Row) -> Row:
+    """E153 for a row that names no reference: the reader groups rows into
+    documents by their ``reference_*`` cell, so the row could not be read back."""
+    if not any(row.get(c) for c in DEFAULT_KEY):
+        raise error("E153", fmt="LOTUS table", reason=f"document '{doc.id}' names no reference ({', '.join(DEFAULT_KEY)} in its metadata or columns), which every LOTUS row needs")
+    return row
 
 
 def _default_columns(doc: Document) -> list[str]:

@@ -49,7 +49,11 @@ Rules common to both:
   overlapping markers (E150), empty label (E151), a line that is not a ChemProt
   record (E152), invalid UTF-8 (E020). Lenient mode skips the line and reports it.
 * Writers reproduce the files: same header, index cells, label, JSON key order
-  and layout (``ensure_ascii=False``, ``", "``/``": "`` separators).
+  and layout (``ensure_ascii=False``, ``", "``/``": "`` separators). The TSV
+  writer masks the two arguments of a document from another format as
+  ``@<TYPE>$`` (the mention type upper-cased, one of ``masks=``), so what it
+  writes reads back; a mask outside ``masks``, discontinuous or overlapping
+  arguments, or other masks in the text are E153.
 """
 
 from __future__ import annotations
@@ -196,7 +200,28 @@ def _tsv_document(row, n, columns, where, id_prefix, negative_label, masks, labe
     return _instance(doc_id, text, spans, label, negative_label, meta)
 
 
-def _tsv_write(docs: Iterable[Document], fh: TextIO, *, columns: Sequence[str] | None = None) -> int:
+def masked_sentence(doc: Document, args: Sequence[Mention], masks: Sequence[str] | None = DEFAULT_MASKS) -> str:
+    """The text with the two argument mentions replaced by their masks
+    (``@GENE$``: the type upper-cased; a mention that is a mask already stays),
+    which is what the reader finds again. E153 when that cannot be read back:
+    a discontinuous or overlapping argument, a mask not in ``masks``, or other
+    masks in the text."""
+    text = doc.text
+    a, b = args
+    if len(a.spans) != 1 or len(b.spans) != 1 or a.end > b.start:
+        raise error("E153", fmt="sentence TSV", reason=f"the arguments of document '{doc.id}' are discontinuous or overlap, which masks cannot hold")
+    for m in (b, a):  # right to left, so the left offsets stay valid
+        mask = text[m.start : m.end] if MASK_RE.fullmatch(text[m.start : m.end]) else f"@{m.type.upper()}$"
+        name = mask[1:-1]
+        if not MASK_RE.fullmatch(mask) or (masks is not None and name not in masks):
+            raise error("E153", fmt="sentence TSV", reason=f"mention '{m.id}' of document '{doc.id}' would be masked as {mask!r}, which is not one of the masks {list(masks or [])}")
+        text = text[: m.start] + mask + text[m.end :]
+    if len(MASK_RE.findall(text)) != 2:
+        raise error("E153", fmt="sentence TSV", reason=f"the text of document '{doc.id}' holds other @NAME$ masks besides its two arguments")
+    return text
+
+
+def _tsv_write(docs: Iterable[Document], fh: TextIO, *, columns: Sequence[str] | None = None, masks: Sequence[str] | None = DEFAULT_MASKS) -> int:
     """Write ``sentence<TAB>label`` rows; with an ``index`` column (from
     ``columns=``, else the first document's ``metadata["columns"]``) the header
     line is written first and each row gets its ``metadata["index"]`` (or its
@@ -210,8 +235,8 @@ def _tsv_write(docs: Iterable[Document], fh: TextIO, *, columns: Sequence[str] |
                 raise error("E154", fmt="sentence TSV", header=list(cols), expected=" or ".join(str(list(h)) for h in TSV_HEADERS))
         if n == 0 and "index" in cols:
             fh.write("\t".join(cols) + "\n")
-        rel, _ = _relation_and_args(doc, "sentence TSV")
-        cells = {"index": str(doc.metadata.get("index", n)), "sentence": doc.text, "label": rel.type}
+        rel, args = _relation_and_args(doc, "sentence TSV")
+        cells = {"index": str(doc.metadata.get("index", n)), "sentence": masked_sentence(doc, args, masks), "label": rel.type}
         fh.write("\t".join(_one_line(cells[c], c, doc, "sentence TSV") for c in cols) + "\n")
         n += 1
     return n
