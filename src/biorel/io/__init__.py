@@ -107,7 +107,7 @@ def detect_format(path: str | os.PathLike, *, for_writing: bool = False) -> Form
     no_sniff = [f for f in tied if f.sniff is None]
     if len(no_sniff) == 1:
         return no_sniff[0]
-    raise error("E003", path=str(path), choices=", ".join(f.name for f in tied))
+    raise error("E003", path=str(path), choices=", ".join(f.name for f in tied) if tied else ", ".join(format_names()))
 
 
 def resolve_format(path: str | os.PathLike, fmt: str | None) -> Format:
@@ -134,7 +134,7 @@ def write(docs: Iterable[Document], path: str | os.PathLike, format: str | None 
     is refused (E050)."""
     from ..jobs import atomic_output, exclusive_lock
 
-    fmt = get_format(format) if format else detect_format(path)
+    fmt = get_format(format) if format else detect_format(path, for_writing=True)
     with exclusive_lock(path), atomic_output(path) as staged:
         return fmt.api.dump(docs, staged, **options)
 
