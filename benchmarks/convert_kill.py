@@ -36,7 +36,7 @@ def build_input(data: Path, target: Path, n: int) -> None:
         for i in range(n):
             block = blocks[i % len(blocks)]
             pmid = block.split("|", 1)[0]
-            fh.write("\n".join(f"{i}{line[len(pmid):]}" for line in block.splitlines()) + "\n\n")
+            fh.write("\n".join(f"{i}{line[len(pmid) :]}" for line in block.splitlines()) + "\n\n")
 
 
 def count_docs(path: Path) -> int:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -47,8 +46,19 @@ def write_input(path: Path, n: int) -> list[str]:
 
 def command(args, out: Path) -> list[str]:
     exe = Path(sys.executable).with_name("biorel")
-    return [str(exe), "extract", str(args.workdir / "input.txt"), "--model", args.model, "-o", str(out), "--lines",
-            "--threads", str(args.threads), "--no-progress"]
+    return [
+        str(exe),
+        "extract",
+        str(args.workdir / "input.txt"),
+        "--model",
+        args.model,
+        "-o",
+        str(out),
+        "--lines",
+        "--threads",
+        str(args.threads),
+        "--no-progress",
+    ]
 
 
 def main() -> None:
@@ -78,7 +88,9 @@ def main() -> None:
     proc.send_signal(signal.SIGKILL)
     rc = proc.wait()
     done_before = sum(1 for _ in open(journal, "rb")) if journal.exists() else 0
-    result.update(kill_after_seconds=round(kill_after, 1), killed_exit_code=rc, journal_lines_at_kill=done_before, output_existed_after_kill=out.exists())
+    result.update(
+        kill_after_seconds=round(kill_after, 1), killed_exit_code=rc, journal_lines_at_kill=done_before, output_existed_after_kill=out.exists()
+    )
 
     t0 = time.perf_counter()
     rerun = subprocess.run(command(args, out), check=True, capture_output=True, text=True)
@@ -97,8 +109,15 @@ def main() -> None:
     result["leftover_partial_files"] = sorted(p.name for p in args.workdir.glob("killed.jsonl.partial*"))
     (args.workdir / "result.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
-    ok = (rc == -signal.SIGKILL and 0 < done_before < args.n and result["output_documents"] == args.n and result["distinct_ids"] == args.n
-          and not result["missing"] and not result["duplicates"] and not result["leftover_partial_files"])
+    ok = (
+        rc == -signal.SIGKILL
+        and 0 < done_before < args.n
+        and result["output_documents"] == args.n
+        and result["distinct_ids"] == args.n
+        and not result["missing"]
+        and not result["duplicates"]
+        and not result["leftover_partial_files"]
+    )
     print("every document present exactly once" if ok else "CHECK FAILED")
     sys.exit(0 if ok else 1)
 

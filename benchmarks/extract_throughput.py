@@ -90,8 +90,16 @@ def _onnx_encoder(model, work: Path, int8: bool, threads: int):
     path = work / "encoder.onnx"
     example = (torch.ones((2, 16), dtype=torch.long), torch.ones((2, 16), dtype=torch.long))
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "hidden": {0: "batch", 1: "tokens"}}
-    torch.onnx.export(Wrapped(enc), example, str(path), input_names=["input_ids", "attention_mask"], output_names=["hidden"],
-                      dynamic_axes=axes, opset_version=17, dynamo=False)
+    torch.onnx.export(
+        Wrapped(enc),
+        example,
+        str(path),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["hidden"],
+        dynamic_axes=axes,
+        opset_version=17,
+        dynamo=False,
+    )
     if int8:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -128,7 +136,6 @@ def run_biorel(variant: str, model_dir: str, gold: Path, work: Path, threads: in
 
 
 def run_baseline(model_dir: str, gold: Path, work: Path, threads: int) -> dict:
-    import torch
     from transformers import AutoModelForTokenClassification, pipeline
 
     from biorel import io
@@ -162,9 +169,11 @@ def run_baseline(model_dir: str, gold: Path, work: Path, threads: int) -> dict:
         text = doc.text
         for s, e in sentence_spans(doc):
             n_sent += 1
-            for k, ent in enumerate(nlp(text[s:e])):
+            for _k, ent in enumerate(nlp(text[s:e])):
                 a, b = s + int(ent["start"]), s + int(ent["end"])
-                mentions.append(Mention(f"m{len(mentions)}", ((a, b),), text[a:b], ent["entity_group"], infons={"score": round(float(ent["score"]), 6)}))
+                mentions.append(
+                    Mention(f"m{len(mentions)}", ((a, b),), text[a:b], ent["entity_group"], infons={"score": round(float(ent["score"]), 6)})
+                )
         out_docs.append(Document(doc.id, [p for p in doc.passages], mentions=mentions))
     end = time.perf_counter()
     pred = work / "pred.baseline.jsonl"
@@ -207,8 +216,14 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     gold_path = _gold(out, args.limit)
     gold = io.load(gold_path)
-    results = {"model": args.model, "threads": args.threads, "documents": len(gold), "date": time.strftime("%Y-%m-%d %H:%M"),
-               "loadavg_before": os.getloadavg(), "variants": {}}
+    results = {
+        "model": args.model,
+        "threads": args.threads,
+        "documents": len(gold),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "loadavg_before": os.getloadavg(),
+        "variants": {},
+    }
     for v in args.variants:
         cmd = [sys.executable, __file__, "--model", args.model, "--out", str(out), "--threads", str(args.threads), "--variant", v]
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -224,8 +239,11 @@ def main() -> None:
         res["docs_per_s"] = res["documents"] / res["seconds"]
         res["docs_per_s_after_startup"] = res["documents"] / (res["seconds"] - res["startup_seconds"])
         results["variants"][v] = res
-        print(f"{v}: {res['docs_per_s']:.2f} docs/s ({res['docs_per_s_after_startup']:.2f} after start-up), "
-              f"peak RSS {res['peak_rss_mib']:.0f} MiB, NER F1 {res['ner_f1']:.4f}", flush=True)
+        print(
+            f"{v}: {res['docs_per_s']:.2f} docs/s ({res['docs_per_s_after_startup']:.2f} after start-up), "
+            f"peak RSS {res['peak_rss_mib']:.0f} MiB, NER F1 {res['ner_f1']:.4f}",
+            flush=True,
+        )
     results["loadavg_after"] = os.getloadavg()
     (out / "throughput.json").write_text(json.dumps(results, indent=1))
     base = results["variants"].get("baseline", {}).get("docs_per_s")

@@ -62,8 +62,13 @@ class Synthetic:
             votes = np.bincount(self.ref * len(names) + k, minlength=self.n_refs * len(names)).reshape(self.n_refs, len(names))
             strata = votes.argmax(axis=1)  # first maximum = smallest name
         return ItemTable.from_codes(
-            items, ("structure_wikidata", "organism_wikidata"), pairs, entities,
-            strata=strata, stratum_names=names, stratify="organism_taxonomy_02kingdom" if stratify else None,
+            items,
+            ("structure_wikidata", "organism_wikidata"),
+            pairs,
+            entities,
+            strata=strata,
+            stratum_names=names,
+            stratify="organism_taxonomy_02kingdom" if stratify else None,
             n_relations=np.bincount(self.ref, minlength=self.n_refs),
         )
 
@@ -79,8 +84,16 @@ def _zipf_sampler(n: int, s: float, rng: np.random.Generator):
     return draw
 
 
-def generate(refs: int = 130_000, rows: int = 750_000, organisms: int = 40_000, structures: int = 220_000,
-             ref_zipf: float = 0.7, org_zipf: float = 0.95, chem_zipf: float = 0.75, seed: int = 0) -> Synthetic:
+def generate(
+    refs: int = 130_000,
+    rows: int = 750_000,
+    organisms: int = 40_000,
+    structures: int = 220_000,
+    ref_zipf: float = 0.7,
+    org_zipf: float = 0.95,
+    chem_zipf: float = 0.75,
+    seed: int = 0,
+) -> Synthetic:
     if rows < refs:
         raise ValueError("rows must be >= refs (every reference has a row)")
     rng = np.random.default_rng(seed)
@@ -100,10 +113,20 @@ def generate(refs: int = 130_000, rows: int = 750_000, organisms: int = 40_000, 
 def write_tsv(s: Synthetic, path: str | Path) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        w.writerow(["structure_wikidata", "structure_nameTraditional", "organism_wikidata", "organism_name", "organism_taxonomy_02kingdom", "reference_doi"])
+        w.writerow(
+            ["structure_wikidata", "structure_nameTraditional", "organism_wikidata", "organism_name", "organism_taxonomy_02kingdom", "reference_doi"]
+        )
         for r, o, c in zip(s.ref.tolist(), s.organism.tolist(), s.structure.tolist()):
-            w.writerow([f"http://www.wikidata.org/entity/Q{2_000_000 + c}", f"chem{c}", f"http://www.wikidata.org/entity/Q{1_000_000 + o}", f"org{o}",
-                        KINGDOMS[s.kingdom_of_organism[o]], s.ref_id(r)])
+            w.writerow(
+                [
+                    f"http://www.wikidata.org/entity/Q{2_000_000 + c}",
+                    f"chem{c}",
+                    f"http://www.wikidata.org/entity/Q{1_000_000 + o}",
+                    f"org{o}",
+                    KINGDOMS[s.kingdom_of_organism[o]],
+                    s.ref_id(r),
+                ]
+            )
 
 
 def main() -> None:
@@ -117,8 +140,9 @@ def main() -> None:
     a = ap.parse_args()
     s = generate(a.refs, a.rows, a.organisms, a.structures, seed=a.seed)
     write_tsv(s, a.out)
-    print(f"wrote {a.out}: {len(s.ref)} rows, {s.n_refs} references, "
-          f"{len(np.unique(s.organism))} organisms, {len(np.unique(s.structure))} structures")
+    print(
+        f"wrote {a.out}: {len(s.ref)} rows, {s.n_refs} references, {len(np.unique(s.organism))} organisms, {len(np.unique(s.structure))} structures"
+    )
 
 
 if __name__ == "__main__":

@@ -67,8 +67,10 @@ def main() -> None:
     t0 = time.perf_counter()
     table = load(a.corpus, diags)
     ignored = diags.counts()
-    print(f"{a.corpus}: {table.n_items} documents, distinct {dict(zip(table.variables, (table.n_entities(v) for v in range(len(table.variables)))))}, "
-          f"relations used {int(table.n_relations.sum())}, reported {dict(ignored)} ({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{a.corpus}: {table.n_items} documents, distinct {dict(zip(table.variables, (table.n_entities(v) for v in range(len(table.variables)))))}, "
+        f"relations used {int(table.n_relations.sum())}, reported {dict(ignored)} ({time.perf_counter() - t0:.1f} s)"
+    )
     ranking = GMESampler("dutopia").sample(table)  # full ranking: the report plots the whole trajectory
     rep = diversity_report(table, ranking, seeds=a.seeds, n=a.n)
     rep.write(a.out)

@@ -49,7 +49,7 @@ from biorel.sampling import GMESampler, ItemTable  # noqa: E402
 def plain_gme(table: ItemTable, n: int, decimals: int = 5) -> list[int]:
     """Reference-style GME: recompute every candidate's entropies from dense
     count vectors at every step (dutopia, ties to the first item in id order)."""
-    rows = [[(m.indices[m.indptr[i]:m.indptr[i + 1]], m.data[m.indptr[i]:m.indptr[i + 1]]) for i in range(table.n_items)] for m in table.counts]
+    rows = [[(m.indices[m.indptr[i] : m.indptr[i + 1]], m.data[m.indptr[i] : m.indptr[i + 1]]) for i in range(table.n_items)] for m in table.counts]
     utopia = [math.log(m.shape[1]) for m in table.counts]
     current = [np.zeros(m.shape[1], dtype=np.int64) for m in table.counts]
     remaining = list(range(table.n_items))
@@ -194,9 +194,12 @@ def main() -> None:
     table = synth.to_table()
     t2 = time.perf_counter()
     res["table"] = {
-        "references": table.n_items, "rows": int(len(synth.ref)),
+        "references": table.n_items,
+        "rows": int(len(synth.ref)),
         "distinct": {v: table.n_entities(k) for k, v in enumerate(table.variables)},
-        "generate_s": t1 - t0, "build_table_s": t2 - t1, "table_MiB": table_bytes(table) / 2**20,
+        "generate_s": t1 - t0,
+        "build_table_s": t2 - t1,
+        "table_MiB": table_bytes(table) / 2**20,
     }
     print(f"table: {table.n_items} references, {len(synth.ref)} rows, distinct {res['table']['distinct']}", flush=True)
     if not a.no_parse:
@@ -206,10 +209,20 @@ def main() -> None:
     with RSSPeak() as mem:
         fast = timed(lambda: GMESampler("dutopia").sample(table, a.picks), a.repeat)
     peak, _ = traced_peak(lambda: GMESampler("dutopia").sample(table, a.picks))
-    res["fast_picks"] = {"n": a.picks, "wall_s": fast["wall_s"], "cpu_s": fast["cpu_s"], "all_wall_s": fast["all_wall_s"],
-                         "peak_traced_MiB": peak, "rss_before_MiB": mem.before / 2**20, "rss_peak_added_MiB": mem.added_MiB}
-    print(f"fast, {a.picks} picks: best of {a.repeat} {fast['wall_s']:.2f} s wall, {fast['cpu_s']:.2f} s CPU; "
-          f"peak traced {peak:.0f} MiB, peak RSS +{mem.added_MiB:.0f} MiB over {mem.before / 2**20:.0f} MiB", flush=True)
+    res["fast_picks"] = {
+        "n": a.picks,
+        "wall_s": fast["wall_s"],
+        "cpu_s": fast["cpu_s"],
+        "all_wall_s": fast["all_wall_s"],
+        "peak_traced_MiB": peak,
+        "rss_before_MiB": mem.before / 2**20,
+        "rss_peak_added_MiB": mem.added_MiB,
+    }
+    print(
+        f"fast, {a.picks} picks: best of {a.repeat} {fast['wall_s']:.2f} s wall, {fast['cpu_s']:.2f} s CPU; "
+        f"peak traced {peak:.0f} MiB, peak RSS +{mem.added_MiB:.0f} MiB over {mem.before / 2**20:.0f} MiB",
+        flush=True,
+    )
 
     if not a.no_full:
         gc.collect()
@@ -219,11 +232,22 @@ def main() -> None:
             wall, cpu = time.perf_counter() - w, time.process_time() - c
         stop = full.stop()
         peak = mem.added_MiB
-        res["fast_full"] = {"n": len(full), "wall_s": wall, "cpu_s": cpu, "rss_before_MiB": mem.before / 2**20, "rss_peak_added_MiB": peak,
-                            "stop_step": stop.step, "stop_distance": stop.objective, "variable_peaks": stop.variable_peaks,
-                            "first_picks_agree": full.items[: a.picks] == fast["result"].items}
-        print(f"fast, full ranking ({len(full)}): {wall:.1f} s wall, {cpu:.1f} s CPU; "
-              f"peak RSS +{peak:.0f} MiB over {mem.before / 2**20:.0f} MiB; stop step {stop.step}", flush=True)
+        res["fast_full"] = {
+            "n": len(full),
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "rss_before_MiB": mem.before / 2**20,
+            "rss_peak_added_MiB": peak,
+            "stop_step": stop.step,
+            "stop_distance": stop.objective,
+            "variable_peaks": stop.variable_peaks,
+            "first_picks_agree": full.items[: a.picks] == fast["result"].items,
+        }
+        print(
+            f"fast, full ranking ({len(full)}): {wall:.1f} s wall, {cpu:.1f} s CPU; "
+            f"peak RSS +{peak:.0f} MiB over {mem.before / 2**20:.0f} MiB; stop step {stop.step}",
+            flush=True,
+        )
 
     rng = np.random.default_rng(a.seed)
     sub = table.subset(rng.choice(table.n_items, size=min(a.baseline_refs, table.n_items), replace=False))
@@ -232,15 +256,21 @@ def main() -> None:
     fast_sub = timed(lambda: GMESampler("dutopia").sample(sub, k), a.repeat)
     same = [sub.items[i] for i in base["result"]] == fast_sub["result"].items
     res["baseline"] = {
-        "subsample_refs": sub.n_items, "subsample_rows": int(sub.counts[0].sum()), "picks": k,
+        "subsample_refs": sub.n_items,
+        "subsample_rows": int(sub.counts[0].sum()),
+        "picks": k,
         "distinct": {v: sub.n_entities(j) for j, v in enumerate(sub.variables)},
-        "plain_wall_s": base["wall_s"], "plain_cpu_s": base["cpu_s"],
-        "fast_wall_s": fast_sub["wall_s"], "fast_cpu_s": fast_sub["cpu_s"], "same_picks": same,
+        "plain_wall_s": base["wall_s"],
+        "plain_cpu_s": base["cpu_s"],
+        "fast_wall_s": fast_sub["wall_s"],
+        "fast_cpu_s": fast_sub["cpu_s"],
+        "same_picks": same,
     }
     print(f"baseline on {sub.n_items} refs, {k} picks: plain {base['wall_s']:.1f} s, fast {fast_sub['wall_s']:.3f} s, same picks: {same}", flush=True)
     per_candidate = plain_step_cost(table, 300)
     res["baseline"]["full_table_estimate"] = {
-        "per_candidate_s": per_candidate, "first_step_s": per_candidate * table.n_items,
+        "per_candidate_s": per_candidate,
+        "first_step_s": per_candidate * table.n_items,
         "n_picks_h_estimate": per_candidate * table.n_items * a.picks / 3600,
         "note": "estimate: one step's per-candidate cost on the full table x candidates x picks",
     }

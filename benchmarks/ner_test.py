@@ -51,14 +51,24 @@ def main() -> None:
     report = evaluate(pair_examples(pred, gold), "ner").to_dict(documents=False)
     m, ci = report["micro"], report["intervals"].get("micro_f1", {})
     result = {
-        "config": args.config, "model": args.model, "test": prov, "documents": len(gold), "precision": stats.precision,
-        "micro": m, "interval": ci, "per_type": report["per_type"], "seconds": round(wall, 1),
-        "docs_per_s": round(len(gold) / wall, 2), "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "config": args.config,
+        "model": args.model,
+        "test": prov,
+        "documents": len(gold),
+        "precision": stats.precision,
+        "micro": m,
+        "interval": ci,
+        "per_type": report["per_type"],
+        "seconds": round(wall, 1),
+        "docs_per_s": round(len(gold) / wall, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     (out / "result.json").write_text(json.dumps(result, indent=1))
-    print(f"{args.config}: {len(gold)} test documents; strict NER P {m['precision']:.4f} R {m['recall']:.4f} "
-          f"F1 {m['f1']:.4f} ({ci.get('low', float('nan')):.4f}-{ci.get('high', float('nan')):.4f}); "
-          f"{result['docs_per_s']} docs/s ({stats.precision}), peak RSS {result['peak_rss_mib']} MiB")
+    print(
+        f"{args.config}: {len(gold)} test documents; strict NER P {m['precision']:.4f} R {m['recall']:.4f} "
+        f"F1 {m['f1']:.4f} ({ci.get('low', float('nan')):.4f}-{ci.get('high', float('nan')):.4f}); "
+        f"{result['docs_per_s']} docs/s ({stats.precision}), peak RSS {result['peak_rss_mib']} MiB"
+    )
     for t, v in sorted(report["per_type"].items()):
         print(f"  {t}: P {v['precision']:.4f} R {v['recall']:.4f} F1 {v['f1']:.4f}")
 

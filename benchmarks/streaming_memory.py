@@ -30,8 +30,22 @@ import time
 from datetime import date
 from pathlib import Path
 
-CHEMICALS = [("aspirin", "D001241"), ("cisplatin", "D002945"), ("haloperidol", "D006220"), ("ibuprofen", "D007052"), ("lithium", "D008094"), ("metformin", "D008687")]
-DISEASES = [("ulcer", "D014456"), ("nephrotoxicity", "D007674"), ("dyskinesia", "D004409"), ("hypothyroidism", "D007037"), ("lactic acidosis", "D000140"), ("rash", "D005076")]
+CHEMICALS = [
+    ("aspirin", "D001241"),
+    ("cisplatin", "D002945"),
+    ("haloperidol", "D006220"),
+    ("ibuprofen", "D007052"),
+    ("lithium", "D008094"),
+    ("metformin", "D008687"),
+]
+DISEASES = [
+    ("ulcer", "D014456"),
+    ("nephrotoxicity", "D007674"),
+    ("dyskinesia", "D004409"),
+    ("hypothyroidism", "D007037"),
+    ("lactic acidosis", "D000140"),
+    ("rash", "D005076"),
+]
 FILLER = "patients treated for several weeks showed changes that were recorded at each visit by the study team".split()
 
 
@@ -168,7 +182,9 @@ def markdown(result: dict) -> str:
     if extra:
         lines += ["", "| documents | unvalidated jsonl->bioc-xml | unvalidated bioc-xml->pubtator |", "|---:|---:|---:|"]
         for r in extra:
-            lines.append(f"| {r['documents']:,} | {r['jsonl->bioc-xml unvalidated']['peak_mib']} MiB | {r['bioc-xml->pubtator unvalidated']['peak_mib']} MiB |")
+            lines.append(
+                f"| {r['documents']:,} | {r['jsonl->bioc-xml unvalidated']['peak_mib']} MiB | {r['bioc-xml->pubtator unvalidated']['peak_mib']} MiB |"
+            )
     return "\n".join(lines)
 
 

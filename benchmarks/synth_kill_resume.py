@@ -24,7 +24,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 SEEDS = "abroad_re_lotus/examples__example-input.json"
@@ -62,8 +62,20 @@ def main() -> None:
         sys.exit(f"{job} exists: use a new --out")
     out.mkdir(parents=True, exist_ok=True)
     exe = Path(sys.executable).with_name("biorel")
-    cmd = [str(exe), "synth", str(seeds_path), "-o", str(job), "--n-per-seed", str(a.n_per_seed), "--max-tokens", str(a.max_tokens),
-           "--n-threads", str(a.n_threads), "--no-progress"]
+    cmd = [
+        str(exe),
+        "synth",
+        str(seeds_path),
+        "-o",
+        str(job),
+        "--n-per-seed",
+        str(a.n_per_seed),
+        "--max-tokens",
+        str(a.max_tokens),
+        "--n-threads",
+        str(a.n_threads),
+        "--no-progress",
+    ]
 
     # the expected keys, independently of the job: max(N, groups) per seed
     from biorel.synth import read_seeds
@@ -93,7 +105,7 @@ def main() -> None:
     kept = {r["metadata"]["synth"]["key"]: r for r in after}
     unchanged = sum(kept.get(r["metadata"]["synth"]["key"]) == r for r in before)
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(cmd),
         "expected_records": expected,
         "killed_after_seconds": killed_at,

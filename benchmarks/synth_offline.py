@@ -25,7 +25,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from biorel.synth import SynthConfig, SynthJob, format_report, get_template, make_backend, read_seeds, synth_report
@@ -72,14 +72,26 @@ def main() -> None:
     seeds = read_seeds(seeds_path)
     load_before = os.getloadavg()
     backend = make_backend("llama-cpp", model=a.model, n_threads=a.n_threads)
-    cfg = SynthConfig(n_per_seed=a.n_per_seed, temperatures=tuple(float(t) for t in a.temperatures.split(",")), max_tokens=a.max_tokens,
-                      max_entities=a.max_entities, repairs=a.repairs, repair_style=a.repair_style, guide=a.guide,
-                      frequency_penalty=a.frequency_penalty, presence_penalty=a.presence_penalty)
+    cfg = SynthConfig(
+        n_per_seed=a.n_per_seed,
+        temperatures=tuple(float(t) for t in a.temperatures.split(",")),
+        max_tokens=a.max_tokens,
+        max_entities=a.max_entities,
+        repairs=a.repairs,
+        repair_style=a.repair_style,
+        guide=a.guide,
+        frequency_penalty=a.frequency_penalty,
+        presence_penalty=a.presence_penalty,
+    )
     cfg.check()
 
     def progress(s) -> None:
-        print(f"  {s.processed} written, {s.accepted} accepted ({s.accepted_after_repair} after repair), {s.generations} generations, "
-              f"{s.per_hour:.0f} written/wall hour, {sum(s.backend_errors.values())} errors", file=sys.stderr, flush=True)
+        print(
+            f"  {s.processed} written, {s.accepted} accepted ({s.accepted_after_repair} after repair), {s.generations} generations, "
+            f"{s.per_hour:.0f} written/wall hour, {sum(s.backend_errors.values())} errors",
+            file=sys.stderr,
+            flush=True,
+        )
 
     t0 = time.time()
     job = SynthJob(seeds, a.out, backend, get_template(a.template), cfg, seeds_source=str(seeds_path), progress=progress, limit=a.limit)
@@ -87,7 +99,7 @@ def main() -> None:
     backend.close()
     rep = synth_report(a.out, seeds)
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
         "cpu": _cpu(),
         "load_average_before": [round(x, 2) for x in load_before],
@@ -108,7 +120,22 @@ def main() -> None:
         "report": rep,
     }
     Path(a.out, "benchmark.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    keys = ("date", "cpu", "load_average_before", "load_average_after", "model", "template", "max_entities", "repairs", "repair_style", "guide", "frequency_penalty", "presence_penalty", "wall_seconds", "run")
+    keys = (
+        "date",
+        "cpu",
+        "load_average_before",
+        "load_average_after",
+        "model",
+        "template",
+        "max_entities",
+        "repairs",
+        "repair_style",
+        "guide",
+        "frequency_penalty",
+        "presence_penalty",
+        "wall_seconds",
+        "run",
+    )
     print(json.dumps({k: result[k] for k in keys}, indent=2))
     print(format_report(rep))
 

@@ -43,15 +43,26 @@ def child(encoder: str, setting: str, steps: int, threads: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         overrides = [
-            f"--model.encoder.name={encoder}", "--data.dev=\"\"", f"--training.max_steps={steps}", "--training.epochs=1",
-            "--training.grad_accum=1", "--training.bf16=on", f"--training.threads={threads}", "--training.progress=false",
-            "--training.log_every=0", f"--training.output_dir={tmp}",
+            f"--model.encoder.name={encoder}",
+            '--data.dev=""',
+            f"--training.max_steps={steps}",
+            "--training.epochs=1",
+            "--training.grad_accum=1",
+            "--training.bf16=on",
+            f"--training.threads={threads}",
+            "--training.progress=false",
+            "--training.log_every=0",
+            f"--training.output_dir={tmp}",
         ] + SETTINGS[setting]
         cfg = load_config(ROOT / "configs" / "bc5cdr.toml", overrides)
         res = train(cfg, overrides=overrides)
         rec = res.history[-1]
-    return {"steps": res.global_step, "train_seconds": rec["train_seconds"], "peak_rss_mib": rec["peak_rss_mib"],
-            "batch_size": cfg.training.batch_size}
+    return {
+        "steps": res.global_step,
+        "train_seconds": rec["train_seconds"],
+        "peak_rss_mib": rec["peak_rss_mib"],
+        "batch_size": cfg.training.batch_size,
+    }
 
 
 def main() -> None:
@@ -72,8 +83,11 @@ def main() -> None:
     info = {"date": time.strftime("%Y-%m-%d %H:%M"), "threads": args.threads, "steps": args.steps, "loadavg_before": os.getloadavg()}
     for enc in args.encoders:
         for setting in args.settings:
-            proc = subprocess.run([sys.executable, __file__, "--child", enc, setting, "--steps", str(args.steps), "--threads", str(args.threads)],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", enc, setting, "--steps", str(args.steps), "--threads", str(args.threads)],
+                capture_output=True,
+                text=True,
+            )
             line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
             if proc.returncode or not line:
                 print(f"{enc} {setting}: failed\n{proc.stderr[-1500:]}", file=sys.stderr)
@@ -83,7 +97,10 @@ def main() -> None:
             epoch_steps = math.ceil(args.epoch_docs / r["batch_size"])
             row = {"encoder": enc, "setting": setting, **r, "seconds_per_step": per_step, "epoch_minutes": per_step * epoch_steps / 60}
             rows.append(row)
-            print(f"{enc:7s} {setting:13s} {per_step:6.2f} s/step  {row['epoch_minutes']:6.1f} min/epoch  peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
+            print(
+                f"{enc:7s} {setting:13s} {per_step:6.2f} s/step  {row['epoch_minutes']:6.1f} min/epoch  peak RSS {r['peak_rss_mib']:.0f} MiB",
+                flush=True,
+            )
     info["loadavg_after"] = os.getloadavg()
     if args.json:
         args.json.write_text(json.dumps({**info, "rows": rows}, indent=1))

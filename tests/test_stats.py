@@ -107,7 +107,9 @@ def test_document_concepts_rules():
     assert document_concepts(a) == {("Chemical", "C1"), ("Disease", "D1"), ("Disease", "D2"), ("Disease", "D3")}
     assert document_concepts(c) == {("Organism", "O1"), ("Chemical", "C1")}
     # an entity grounded in mentions that carry no concept id (brat-style) is not a concept
-    d = Document("x", passages=[Passage(0, "aspirin")], mentions=[Mention("T1", ((0, 7),), "aspirin", "DRUG")], entities=[Entity("T1", "DRUG", ("T1",))])
+    d = Document(
+        "x", passages=[Passage(0, "aspirin")], mentions=[Mention("T1", ((0, 7),), "aspirin", "DRUG")], entities=[Entity("T1", "DRUG", ("T1",))]
+    )
     assert document_concepts(d) == set()
 
 

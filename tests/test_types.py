@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from biorel import io
-from biorel.errors import Diagnostics, ValidationError
+from biorel.errors import BiorelError, Diagnostics, ValidationError
 from biorel.io import jsonl
 from biorel.types import Document, Entity, Example, Mention, Passage, Relation, pair_examples
 
@@ -102,10 +102,12 @@ def test_example_pairs_by_id():
     ex = pair_examples([make_doc("2")], gold)
     assert [e.reference.id for e in ex] == ["1", "2"]
     assert ex[0].predicted.mentions == [] and ex[0].predicted.text == gold[0].text
-    with pytest.raises(Exception):
+    with pytest.raises(BiorelError) as e:
         Example(make_doc("1"), make_doc("2"))
-    with pytest.raises(Exception):
+    assert e.value.code == "E018"
+    with pytest.raises(BiorelError) as e:
         pair_examples([make_doc("3")], gold)
+    assert e.value.code == "E018"
 
 
 def test_registry_lists_choices_on_unknown_name():

@@ -17,7 +17,8 @@ import copy
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
@@ -73,7 +74,7 @@ class EncoderModelConfig(ModelConfig):
     pair_types: list[tuple[str, str]] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _check_windows(self) -> "EncoderModelConfig":
+    def _check_windows(self) -> EncoderModelConfig:
         if self.stride >= self.max_length - 4:
             raise ValueError(f"stride ({self.stride}) must be smaller than max_length - 4 ({self.max_length - 4})")
         return self
@@ -325,6 +326,18 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] | dict[
 
 
 __all__ = [
-    "Config", "DataConfig", "EncoderConfig", "EncoderModelConfig", "EvaluationConfig", "ModelConfig", "TrainingConfig",
-    "model_config_class", "validate_model_config", "load_config", "parse_overrides", "apply_overrides", "validate_config", "read_config_file",
+    "Config",
+    "DataConfig",
+    "EncoderConfig",
+    "EncoderModelConfig",
+    "EvaluationConfig",
+    "ModelConfig",
+    "TrainingConfig",
+    "model_config_class",
+    "validate_model_config",
+    "load_config",
+    "parse_overrides",
+    "apply_overrides",
+    "validate_config",
+    "read_config_file",
 ]

@@ -41,10 +41,11 @@ import zipfile
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
+from collections.abc import Iterator, Mapping
 
 from .errors import DatasetError, Diagnostics, error
-from .jobs import CACHE_ENV, atomic_dir, cache_dir, exclusive_lock
+from .jobs import atomic_dir, cache_dir, exclusive_lock
 from .registry import registry
 from .types import Document
 
@@ -125,8 +126,6 @@ class DatasetSpec:
 
 
 # ---- locations ----------------------------------------------------------------
-
-
 
 
 def mirror_dir() -> Path | None:
@@ -275,12 +274,20 @@ def dataset_path(name: str, *, cache: Path | None = None, mirror: Path | None | 
 def _split_spec(spec: DatasetSpec, split: str | None, variant: str | None, fold: int | None) -> tuple[str, SplitSpec]:
     variant = variant or spec.default_variant
     if variant not in spec.variants:
-        raise error("E164", cls=DatasetError, name=spec.name, option="variant", reason=f"unknown variant '{variant}'; valid: {', '.join(spec.variants)}")
+        raise error(
+            "E164", cls=DatasetError, name=spec.name, option="variant", reason=f"unknown variant '{variant}'; valid: {', '.join(spec.variants)}"
+        )
     table = spec.variants[variant]
     split = split or spec.splits(variant)[0]
     if spec.folds:
         if fold is None:
-            raise error("E164", cls=DatasetError, name=spec.name, option="fold", reason=f"this dataset has {len(spec.folds)} cross-validation folds: give fold={spec.folds[0]}..{spec.folds[-1]}")
+            raise error(
+                "E164",
+                cls=DatasetError,
+                name=spec.name,
+                option="fold",
+                reason=f"this dataset has {len(spec.folds)} cross-validation folds: give fold={spec.folds[0]}..{spec.folds[-1]}",
+            )
         if fold not in spec.folds:
             raise error("E164", cls=DatasetError, name=spec.name, option="fold", reason=f"no fold {fold!r}; valid: {spec.folds[0]}..{spec.folds[-1]}")
         key = f"{split}/{fold}"
@@ -521,7 +528,10 @@ _BC5_BIOC_QUIRKS = "upstream BioC: discontinuous annotations whose text disagree
 
 def _bc5_bioc(path: str, fmt: str, key: str, counts: tuple[int, int, int, int]) -> SplitSpec:
     lenient = key in ("train", "dev")
-    return _split(Part(path, fmt), lenient=lenient, note=_BC5_BIOC_QUIRKS if lenient else "", documents=counts[0], mentions=counts[2], relations=counts[3])
+    return _split(
+        Part(path, fmt), lenient=lenient, note=_BC5_BIOC_QUIRKS if lenient else "", documents=counts[0], mentions=counts[2], relations=counts[3]
+    )
+
 
 register(
     DatasetSpec(
@@ -529,19 +539,28 @@ register(
         title="BioCreative V CDR (chemical-disease relations)",
         source=f"github.com/{_BC5_REPO}@{_BC5_COMMIT} (original/); upstream BioCreative V CDR",
         license="not stated; NLM/BioCreative corpus (bigbio: public domain mark). Cite Li et al. 2016.",
-        files=_files(_BC5_REPO, _BC5_COMMIT, [
-            *[(f"bc5cdr/CDR_{s}Set.PubTator.txt", f"original/CDR_{s}Set.PubTator.txt") for s in _BC5_SETS.values()],
-            *[(f"bc5cdr/bioc_xml/CDR_{s}Set.BioC.xml", f"original/CDR_{s}Set.BioC.xml") for s in _BC5_SETS.values()],
-            # BioC JSON converted from the BioC XML with PyPI bioc 2.1 for the mirror: no upstream URL
-            *[(f"bc5cdr/bioc_json_converted/CDR_{s}Set.BioC.json", None) for s in _BC5_SETS.values()],
-        ]),
+        files=_files(
+            _BC5_REPO,
+            _BC5_COMMIT,
+            [
+                *[(f"bc5cdr/CDR_{s}Set.PubTator.txt", f"original/CDR_{s}Set.PubTator.txt") for s in _BC5_SETS.values()],
+                *[(f"bc5cdr/bioc_xml/CDR_{s}Set.BioC.xml", f"original/CDR_{s}Set.BioC.xml") for s in _BC5_SETS.values()],
+                # BioC JSON converted from the BioC XML with PyPI bioc 2.1 for the mirror: no upstream URL
+                *[(f"bc5cdr/bioc_json_converted/CDR_{s}Set.BioC.json", None) for s in _BC5_SETS.values()],
+            ],
+        ),
         variants={
             "pubtator": {
                 k: _split(Part(f"bc5cdr/CDR_{s}Set.PubTator.txt", PUBTATOR), documents=c[0], mentions=c[1], relations=c[3])
                 for (k, s), c in zip(_BC5_SETS.items(), _BC5_COUNTS.values())
             },
-            "bioc-xml": {k: _bc5_bioc(f"bc5cdr/bioc_xml/CDR_{s}Set.BioC.xml", BIOC_XML, k, c) for (k, s), c in zip(_BC5_SETS.items(), _BC5_COUNTS.values())},
-            "bioc-json": {k: _bc5_bioc(f"bc5cdr/bioc_json_converted/CDR_{s}Set.BioC.json", BIOC_JSON, k, c) for (k, s), c in zip(_BC5_SETS.items(), _BC5_COUNTS.values())},
+            "bioc-xml": {
+                k: _bc5_bioc(f"bc5cdr/bioc_xml/CDR_{s}Set.BioC.xml", BIOC_XML, k, c) for (k, s), c in zip(_BC5_SETS.items(), _BC5_COUNTS.values())
+            },
+            "bioc-json": {
+                k: _bc5_bioc(f"bc5cdr/bioc_json_converted/CDR_{s}Set.BioC.json", BIOC_JSON, k, c)
+                for (k, s), c in zip(_BC5_SETS.items(), _BC5_COUNTS.values())
+            },
         },
         note="Composite mentions: one PubTator line with several ids; BioC XML splits them (CompositeRole).",
     ),
@@ -558,17 +577,27 @@ register(
         title="BioRED (biomedical relations, 6 entity and 8 relation types)",
         source=f"github.com/{_BR_REPO}@{_BR_COMMIT} ({_BR_DIR}/); upstream NCBI BioRED release",
         license="not stated; NCBI release (US government work). Cite Luo et al. 2022.",
-        files=_files(_BR_REPO, _BR_COMMIT, [
-            *[(f"biored/{s}.PubTator", f"{_BR_DIR}/{s}.PubTator") for s in _BR_SETS.values()],
-            *[(f"biored/{s}.BioC.XML", f"{_BR_DIR}/{s}.BioC.XML") for s in _BR_SETS.values()],
-            ("biored/Dev.BioC.JSON", f"{_BR_DIR}/Dev.BioC.JSON"),
-            ("biored/Test.BioC.JSON", f"{_BR_DIR}/Test.BioC.JSON"),
-            # Train.BioC.JSON is missing upstream; converted here from Train.BioC.XML: no URL
-            ("biored/Train.BioC.JSON.converted_from_XML", None),
-        ]),
+        files=_files(
+            _BR_REPO,
+            _BR_COMMIT,
+            [
+                *[(f"biored/{s}.PubTator", f"{_BR_DIR}/{s}.PubTator") for s in _BR_SETS.values()],
+                *[(f"biored/{s}.BioC.XML", f"{_BR_DIR}/{s}.BioC.XML") for s in _BR_SETS.values()],
+                ("biored/Dev.BioC.JSON", f"{_BR_DIR}/Dev.BioC.JSON"),
+                ("biored/Test.BioC.JSON", f"{_BR_DIR}/Test.BioC.JSON"),
+                # Train.BioC.JSON is missing upstream; converted here from Train.BioC.XML: no URL
+                ("biored/Train.BioC.JSON.converted_from_XML", None),
+            ],
+        ),
         variants={
-            "pubtator": {k: _split(Part(f"biored/{s}.PubTator", PUBTATOR), documents=c[0], mentions=c[1], relations=c[2]) for (k, s), c in zip(_BR_SETS.items(), _BR_COUNTS.values())},
-            "bioc-xml": {k: _split(Part(f"biored/{s}.BioC.XML", BIOC_XML), documents=c[0], mentions=c[1], relations=c[2]) for (k, s), c in zip(_BR_SETS.items(), _BR_COUNTS.values())},
+            "pubtator": {
+                k: _split(Part(f"biored/{s}.PubTator", PUBTATOR), documents=c[0], mentions=c[1], relations=c[2])
+                for (k, s), c in zip(_BR_SETS.items(), _BR_COUNTS.values())
+            },
+            "bioc-xml": {
+                k: _split(Part(f"biored/{s}.BioC.XML", BIOC_XML), documents=c[0], mentions=c[1], relations=c[2])
+                for (k, s), c in zip(_BR_SETS.items(), _BR_COUNTS.values())
+            },
             "bioc-json": {
                 "train": _split(Part("biored/Train.BioC.JSON.converted_from_XML", BIOC_JSON), documents=400, mentions=13351, relations=4178),
                 "dev": _split(Part("biored/Dev.BioC.JSON", BIOC_JSON), documents=100, mentions=3533, relations=1162),
@@ -588,18 +617,24 @@ register(
         title="NCBI disease corpus (disease mentions, MeSH/OMIM ids)",
         source=f"github.com/{_NCBI_REPO}@{_NCBI_COMMIT} (original-data/, conll/)",
         license="NLM public domain notice (US government work). Cite Dogan et al. 2014.",
-        files=_files(_NCBI_REPO, _NCBI_COMMIT, [
-            ("ncbi_disease/NCBItrainset_corpus.txt", "original-data/train/NCBItrainset_corpus.txt"),
-            ("ncbi_disease/NCBIdevelopset_corpus.txt", "original-data/devel/NCBIdevelopset_corpus.txt"),
-            ("ncbi_disease/NCBItestset_corpus.txt", "original-data/test/NCBItestset_corpus.txt"),
-            ("ncbi_disease/conll/train.tsv", "conll/train.tsv"),
-            ("ncbi_disease/conll/devel.tsv", "conll/devel.tsv"),
-            ("ncbi_disease/conll/test.tsv", "conll/test.tsv"),
-        ]),
+        files=_files(
+            _NCBI_REPO,
+            _NCBI_COMMIT,
+            [
+                ("ncbi_disease/NCBItrainset_corpus.txt", "original-data/train/NCBItrainset_corpus.txt"),
+                ("ncbi_disease/NCBIdevelopset_corpus.txt", "original-data/devel/NCBIdevelopset_corpus.txt"),
+                ("ncbi_disease/NCBItestset_corpus.txt", "original-data/test/NCBItestset_corpus.txt"),
+                ("ncbi_disease/conll/train.tsv", "conll/train.tsv"),
+                ("ncbi_disease/conll/devel.tsv", "conll/devel.tsv"),
+                ("ncbi_disease/conll/test.tsv", "conll/test.tsv"),
+            ],
+        ),
         variants={
             "pubtator": {
                 # 593 documents upstream, the second copy of 8528200 (11 mentions) skipped; 5145 - 11 - 1 mentions
-                "train": _split(Part("ncbi_disease/NCBItrainset_corpus.txt", PUBTATOR), lenient=True, note=_NCBI_QUIRKS, documents=592, mentions=5133),
+                "train": _split(
+                    Part("ncbi_disease/NCBItrainset_corpus.txt", PUBTATOR), lenient=True, note=_NCBI_QUIRKS, documents=592, mentions=5133
+                ),
                 "dev": _split(Part("ncbi_disease/NCBIdevelopset_corpus.txt", PUBTATOR), documents=100, mentions=787),
                 "test": _split(Part("ncbi_disease/NCBItestset_corpus.txt", PUBTATOR), documents=100, mentions=960),
             },
@@ -628,11 +663,19 @@ register(
         title="BioCreative II Gene Mention (BC2GM)",
         source=f"github.com/{_BC2_REPO}@{_BC2_COMMIT} (original-data/, devel-split/, conll/)",
         license="NCBI public domain notice (original data); MIT (the repository's conversions).",
-        files=_files(_BC2_REPO, _BC2_COMMIT, [
-            *[(f"bc2gm/original/{s}/{f}", f"original-data/{s}/{f}") for s in ("train", "test") for f in (f"{s}.in", "GENE.eval", "ALTGENE.eval")],
-            *[(f"bc2gm/devel-split/{s}/{f}", f"devel-split/{s}/{f}") for s in ("train", "devel") for f in (f"{s}.in", "GENE.eval", "ALTGENE.eval")],
-            *[(f"bc2gm/conll/{s}.tsv", f"conll/{s}.tsv") for s in ("train", "devel", "test")],
-        ]),
+        files=_files(
+            _BC2_REPO,
+            _BC2_COMMIT,
+            [
+                *[(f"bc2gm/original/{s}/{f}", f"original-data/{s}/{f}") for s in ("train", "test") for f in (f"{s}.in", "GENE.eval", "ALTGENE.eval")],
+                *[
+                    (f"bc2gm/devel-split/{s}/{f}", f"devel-split/{s}/{f}")
+                    for s in ("train", "devel")
+                    for f in (f"{s}.in", "GENE.eval", "ALTGENE.eval")
+                ],
+                *[(f"bc2gm/conll/{s}.tsv", f"conll/{s}.tsv") for s in ("train", "devel", "test")],
+            ],
+        ),
         variants={
             "original": {
                 "train": _split(_bc2_part("bc2gm/original/train", "train"), lenient=True, note=_BC2_QUIRKS, documents=15000),
@@ -660,7 +703,9 @@ register(
         title="ChemProt (BioCreative VI), SciBERT sentence version (13 fine-grained labels, positives only)",
         source=f"github.com/{_SB_REPO}@{_SB_COMMIT} (data/text_classification/chemprot/)",
         license="no data license stated (repository code Apache-2.0); upstream BioCreative VI ChemProt.",
-        files=_files(_SB_REPO, _SB_COMMIT, [(f"chemprot_scibert/{s}.jsonl", f"data/text_classification/chemprot/{s}.txt") for s in ("train", "dev", "test")]),
+        files=_files(
+            _SB_REPO, _SB_COMMIT, [(f"chemprot_scibert/{s}.jsonl", f"data/text_classification/chemprot/{s}.txt") for s in ("train", "dev", "test")]
+        ),
         variants={
             "scibert": {
                 "train": _split(Part("chemprot_scibert/train.jsonl", CHEMPROT_SCIBERT), documents=4169),
@@ -680,7 +725,9 @@ register(
         title="ChemProt (BioCreative VI), PURE span JSON: entities + CPR:3/4/5/6/9 relations, sentence-level",
         source=f"github.com/{_PURE_REPO}@{_PURE_COMMIT} (chemprot_data/processed_data/json/)",
         license="repository MIT (code); data upstream BioCreative VI ChemProt.",
-        files=_files(_PURE_REPO, _PURE_COMMIT, [(f"chemprot_pure_json/{s}.json", f"chemprot_data/processed_data/json/{s}.json") for s in ("dev", "test")]),
+        files=_files(
+            _PURE_REPO, _PURE_COMMIT, [(f"chemprot_pure_json/{s}.json", f"chemprot_data/processed_data/json/{s}.json") for s in ("dev", "test")]
+        ),
         variants={
             "pure": {
                 "dev": _split(Part("chemprot_pure_json/dev.json", PURE_JSON), documents=327, sentences=3360, mentions=8415, relations=1373),
@@ -707,13 +754,18 @@ register(
                 "train": _split(
                     Part(_DDI_ZIP, BRAT, member="DDICorpusBrat/Train/DrugBank"),
                     Part(_DDI_ZIP, BRAT, member="DDICorpusBrat/Train/MedLine"),
-                    lenient=True, note=_DDI_QUIRKS,
-                    documents=714, mentions=14765 - 1, relations=4021,
+                    lenient=True,
+                    note=_DDI_QUIRKS,
+                    documents=714,
+                    mentions=14765 - 1,
+                    relations=4021,
                 ),
                 "test": _split(
                     Part(_DDI_ZIP, BRAT, member="DDICorpusBrat/Test/DrugBank"),
                     Part(_DDI_ZIP, BRAT, member="DDICorpusBrat/Test/MedLine"),
-                    documents=303, mentions=3726, relations=979,
+                    documents=303,
+                    mentions=3726,
+                    relations=979,
                 ),
             },
         },
@@ -746,16 +798,27 @@ def _fold_spec(name: str, folder: str, upstream: str, title: str, license: str, 
     )
 
 
-register(_fold_spec(
-    "gad", "gad", "datasets/RE/GAD", "GAD gene-disease associations (BioBERT 10-fold version)",
-    "no data license stated (BioBERT REdata; original GAD: Bravo et al. 2015)",
-    {1: (4796, 534), **{k: (4797, 533) for k in range(2, 10)}, 10: (4798, 532)},
-))
-register(_fold_spec(
-    "euadr", "euadr", "datasets/RE/euadr", "EU-ADR gene-disease relations (BioBERT 10-fold version)",
-    "no data license stated",
-    {1: (318, 37), 2: (318, 37), 3: (319, 36), **{k: (320, 35) for k in range(4, 11)}},
-), aliases=("eu-adr",))
+register(
+    _fold_spec(
+        "gad",
+        "gad",
+        "datasets/RE/GAD",
+        "GAD gene-disease associations (BioBERT 10-fold version)",
+        "no data license stated (BioBERT REdata; original GAD: Bravo et al. 2015)",
+        {1: (4796, 534), **{k: (4797, 533) for k in range(2, 10)}, 10: (4798, 532)},
+    )
+)
+register(
+    _fold_spec(
+        "euadr",
+        "euadr",
+        "datasets/RE/euadr",
+        "EU-ADR gene-disease relations (BioBERT 10-fold version)",
+        "no data license stated",
+        {1: (318, 37), 2: (318, 37), 3: (319, 36), **{k: (320, 35) for k in range(4, 11)}},
+    ),
+    aliases=("eu-adr",),
+)
 
 # LOTUS example input of the GME sampler and ABroad-RE examples (idiap).
 _GME_REPO, _GME_COMMIT = "idiap/gme-sampler", "e1495dc5d004c139419e45c704f32ad201893df6"
@@ -765,10 +828,14 @@ register(
         title="LOTUS organism-chemical rows: the GME sampler's example input (99 rows)",
         source=f"github.com/{_GME_REPO}@{_GME_COMMIT}",
         license="code GPL-3.0; LOTUS data CC BY 4.0",
-        files=_files(_GME_REPO, _GME_COMMIT, [
-            ("abroad_re_lotus/gme_sampler_example/test_data.csv", "data/test_data.csv"),
-            ("abroad_re_lotus/gme_sampler_example/expected_top_10.tsv", "tests/data/expected_top_10.tsv"),
-        ]),
+        files=_files(
+            _GME_REPO,
+            _GME_COMMIT,
+            [
+                ("abroad_re_lotus/gme_sampler_example/test_data.csv", "data/test_data.csv"),
+                ("abroad_re_lotus/gme_sampler_example/expected_top_10.tsv", "tests/data/expected_top_10.tsv"),
+            ],
+        ),
         variants={"lotus": {"test": _split(Part("abroad_re_lotus/gme_sampler_example/test_data.csv", LOTUS))}},
         note="expected_top_10.tsv holds the reference sampler's first ten picks (for the GME sampler's tests).",
     ),
@@ -780,11 +847,15 @@ register(
         title="ABroad-RE examples: 16 real seed abstracts and 10 synthetic validation abstracts",
         source=f"github.com/{_AB_REPO}@{_AB_COMMIT} (data/)",
         license="code GPL-3.0; LOTUS data CC BY 4.0",
-        files=_files(_AB_REPO, _AB_COMMIT, [
-            ("abroad_re_lotus/examples__example-input.json", "data/examples/example-input.json"),
-            ("abroad_re_lotus/examples-validation__sub_valid.json", "data/examples-validation/sub_valid.json"),
-            ("abroad_re_lotus/examples-validation__seq2rel__sub_valid.tsv", "data/examples-validation/seq2rel/sub_valid.tsv"),
-        ]),
+        files=_files(
+            _AB_REPO,
+            _AB_COMMIT,
+            [
+                ("abroad_re_lotus/examples__example-input.json", "data/examples/example-input.json"),
+                ("abroad_re_lotus/examples-validation__sub_valid.json", "data/examples-validation/sub_valid.json"),
+                ("abroad_re_lotus/examples-validation__seq2rel__sub_valid.tsv", "data/examples-validation/seq2rel/sub_valid.tsv"),
+            ],
+        ),
         variants={
             "abroad": {
                 "examples": _split(Part("abroad_re_lotus/examples__example-input.json", ABROAD), documents=16, relations=69),
@@ -796,7 +867,23 @@ register(
 )
 
 __all__ = [
-    "DataFile", "DatasetSpec", "DatasetWarning", "Part", "Ref", "SplitSpec",
-    "cache_dir", "dataset_path", "extract_archive", "fetch", "fetch_file", "get_dataset",
-    "iter_dataset", "list_datasets", "load_dataset", "mirror_dir", "register", "sample_path", "sha256_file",
+    "DataFile",
+    "DatasetSpec",
+    "DatasetWarning",
+    "Part",
+    "Ref",
+    "SplitSpec",
+    "cache_dir",
+    "dataset_path",
+    "extract_archive",
+    "fetch",
+    "fetch_file",
+    "get_dataset",
+    "iter_dataset",
+    "list_datasets",
+    "load_dataset",
+    "mirror_dir",
+    "register",
+    "sample_path",
+    "sha256_file",
 ]

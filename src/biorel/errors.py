@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class Errors:
@@ -174,17 +174,18 @@ class Errors:
     E413 = "Dev evaluation returned no metric '{metric}'. Metrics returned: {choices}."
     E414 = "Checkpoint weights do not fit the model: {reason}."
 
+
 class BiorelError(Exception):
     """Base class. ``code`` is the stable error code."""
 
-    def __init__(self, code: str, message: str, *, where: "SourceLocation | None" = None):
+    def __init__(self, code: str, message: str, *, where: SourceLocation | None = None):
         self.code = code
         self.where = where
         self.message = message
         super().__init__(f"[{code}] {where}: {message}" if where else f"[{code}] {message}")
 
 
-def error(code: str, *, where: "SourceLocation | None" = None, cls: type[BiorelError] | None = None, **fields) -> BiorelError:
+def error(code: str, *, where: SourceLocation | None = None, cls: type[BiorelError] | None = None, **fields) -> BiorelError:
     """Build an error from its code's template: ``raise error("E010", item=..., ...)``."""
     template = getattr(Errors, code)
     cls = cls or (FormatError if where is not None else BiorelError)

@@ -42,7 +42,8 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
+from collections.abc import Iterable, Iterator
 
 from .errors import BiorelError, Diagnostics, SourceLocation, error
 
@@ -50,7 +51,16 @@ CACHE_ENV = "BIOREL_CACHE"
 LOCK_SUFFIX = ".lock"
 
 __all__ = [
-    "CACHE_ENV", "Journal", "atomic_dir", "atomic_file", "atomic_output", "cache_dir", "exclusive_lock", "fsync_dir", "lock_path", "remove_stale_temps",
+    "CACHE_ENV",
+    "Journal",
+    "atomic_dir",
+    "atomic_file",
+    "atomic_output",
+    "cache_dir",
+    "exclusive_lock",
+    "fsync_dir",
+    "lock_path",
+    "remove_stale_temps",
 ]
 
 
@@ -316,7 +326,7 @@ class Journal:
     def encode(record: dict[str, Any]) -> bytes:
         return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
-    def open(self) -> "Journal":
+    def open(self) -> Journal:
         if self._fh is None:
             if not self._recovered:
                 self.recover()
@@ -356,7 +366,7 @@ class Journal:
             self._fh.close()
             self._fh = None
 
-    def __enter__(self) -> "Journal":
+    def __enter__(self) -> Journal:
         return self.open()
 
     def __exit__(self, *exc) -> None:

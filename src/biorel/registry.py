@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any, Callable, Generic, Iterable, TypeVar
+from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable
 
 from .errors import RegistryError, error
 
@@ -28,7 +29,9 @@ def option_names(factory: Callable) -> set[str] | None:
     ``__init__`` s up the MRO) takes; ``None`` when it takes any (``**kwargs``
     all the way up)."""
     names: set[str] = set()
-    targets = [k.__dict__["__init__"] for k in factory.__mro__ if "__init__" in k.__dict__ and k is not object] if inspect.isclass(factory) else [factory]
+    targets = (
+        [k.__dict__["__init__"] for k in factory.__mro__ if "__init__" in k.__dict__ and k is not object] if inspect.isclass(factory) else [factory]
+    )
     open_ended = bool(targets)
     for target in targets:
         params = inspect.signature(target).parameters.values()
@@ -95,8 +98,13 @@ class Registry(Generic[T]):
             unknown = sorted(set(options) - valid)
             if unknown:
                 shown = ", ".join(sorted(valid - self.hidden_options)) or "(none)"
-                raise error(self.option_error, kind=self.kind, option=", ".join(unknown), value=options[unknown[0]],
-                            reason=f"not an option of {self.resolve(name)}; valid options: {shown}")
+                raise error(
+                    self.option_error,
+                    kind=self.kind,
+                    option=", ".join(unknown),
+                    value=options[unknown[0]],
+                    reason=f"not an option of {self.resolve(name)}; valid options: {shown}",
+                )
         return factory(**options)
 
     def __contains__(self, name: str) -> bool:

@@ -39,7 +39,7 @@ not available raises E169.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .errors import error
 from .types import Document, Span

@@ -35,7 +35,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from .sentences import sentence_spans
 from .types import Document, Mention, Relation, Span

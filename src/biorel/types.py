@@ -20,7 +20,8 @@ has no field for, so conversions lose nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
+from collections.abc import Iterable
 
 Span = tuple[int, int]
 RelationLevel = Literal["entity", "mention"]
@@ -210,7 +211,7 @@ class Document:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Document":
+    def from_dict(cls, d: dict[str, Any]) -> Document:
         return cls(
             id=str(d["id"]),
             passages=[Passage(p["offset"], p["text"], p.get("type", ""), dict(p.get("infons", {}))) for p in d.get("passages", [])],
@@ -337,7 +338,7 @@ class Example:
             raise error("E018", pred=self.predicted.id, ref=self.reference.id, what="ids differ")
 
     @classmethod
-    def from_gold(cls, reference: Document) -> "Example":
+    def from_gold(cls, reference: Document) -> Example:
         """An example whose prediction is the reference text with no annotations."""
         pred = Document(
             id=reference.id,

@@ -116,9 +116,7 @@ def check_document(
         ent_ids.add(ent.id)
         for mid in ent.mention_ids:
             if mid not in mention_ids:
-                out.append(
-                    Violation(_err("E014", loc(ent.id), item=f"entity '{ent.id}'", what="mention", ref=mid, doc=doc.id), "entity", ent.id)
-                )
+                out.append(Violation(_err("E014", loc(ent.id), item=f"entity '{ent.id}'", what="mention", ref=mid, doc=doc.id), "entity", ent.id))
                 break
 
     rel_ids: set[str] = set()
@@ -134,7 +132,9 @@ def check_document(
                 break
         for s, e in r.evidence:
             if s < 0 or e <= s or (n is not None and e > n):
-                out.append(Violation(_err("E011", loc(r.id), spans=list(r.evidence), item=f"evidence of relation '{r.id}'", length=n), "relation", r.id))
+                out.append(
+                    Violation(_err("E011", loc(r.id), spans=list(r.evidence), item=f"evidence of relation '{r.id}'", length=n), "relation", r.id)
+                )
                 break
     for r in doc.nary_relations:
         if r.id in rel_ids:
@@ -145,7 +145,13 @@ def check_document(
         missing = [ref for ref in r.refs if ref not in pool]
         if missing or not r.args:
             ref = missing[0] if missing else "(none)"
-            out.append(Violation(_err("E014", loc(r.id), item=f"relation '{r.id}' ({r.type}, {len(r.args)} arguments)", what=what, ref=ref, doc=doc.id), "relation", r.id))
+            out.append(
+                Violation(
+                    _err("E014", loc(r.id), item=f"relation '{r.id}' ({r.type}, {len(r.args)} arguments)", what=what, ref=ref, doc=doc.id),
+                    "relation",
+                    r.id,
+                )
+            )
     return out
 
 
@@ -178,20 +184,29 @@ def repair_document(doc: Document, violations: list[Violation]) -> Document | No
     doc.entities = ents
     eids = {e.id for e in ents}
     rels = first_only(doc.relations, bad_relations)
-    doc.relations = [
-        r for r in rels if (r.head in (mids if r.level == "mention" else eids)) and (r.tail in (mids if r.level == "mention" else eids))
-    ]
+    doc.relations = [r for r in rels if (r.head in (mids if r.level == "mention" else eids)) and (r.tail in (mids if r.level == "mention" else eids))]
     kept_ids = {r.id for r in doc.relations}
     nary = [r for r in first_only(doc.nary_relations, bad_relations) if r.id not in kept_ids]
     doc.nary_relations = [r for r in nary if r.args and all(ref in (mids if r.level == "mention" else eids) for ref in r.refs)]
     return doc
 
 
+def is_blank(path: str | os.PathLike) -> bool:
+    """True for a file that holds nothing but whitespace (or nothing at all):
+    it holds no documents in any format."""
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 16):
+                if chunk.replace(b"\xef\xbb\xbf", b"").strip():
+                    return False
+    except OSError:
+        return False
+    return True
+
+
 def empty_source_warning(path: str | os.PathLike, documents: int) -> list[BiorelError]:
     """E174 when ``path`` gave no documents: a warning, not a failure (``biorel
     validate`` of an empty file or folder still exits 0), saying why."""
-    from .io.sniff import is_blank
-
     if documents:
         return []
     p = Path(path)

@@ -33,7 +33,22 @@ def files(tmp_path):
 
 def test_table_json_and_report(files):
     out = files / "out" / "scores.json"
-    res = runner.invoke(app, ["evaluate", str(files / "gold.jsonl"), str(files / "pred.jsonl"), "-p", "cid", "--json", str(out), "--report", str(files / "rep"), "--bootstrap", "200"])
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(files / "gold.jsonl"),
+            str(files / "pred.jsonl"),
+            "-p",
+            "cid",
+            "--json",
+            str(out),
+            "--report",
+            str(files / "rep"),
+            "--bootstrap",
+            "200",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "micro" in res.output and "95% CI" in res.output and "HTML report" in res.output
     d = json.loads(out.read_text())
@@ -47,7 +62,22 @@ def test_table_json_and_report(files):
 
 
 def test_json_to_stdout_and_switches(files):
-    res = runner.invoke(app, ["evaluate", str(files / "gold.jsonl"), str(files / "pred.jsonl"), "--task", "re", "--untyped", "--undirected", "--json", "-", "--bootstrap", "0"])
+    res = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(files / "gold.jsonl"),
+            str(files / "pred.jsonl"),
+            "--task",
+            "re",
+            "--untyped",
+            "--undirected",
+            "--json",
+            "-",
+            "--bootstrap",
+            "0",
+        ],
+    )
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
     assert d["evaluator"] == "biorel.RE.Concept.v1" and d["settings"]["typed"] is False and d["settings"]["directed"] is False
@@ -62,7 +92,11 @@ def test_ner_match_option(files):
 
 
 def test_abroad_outputs(tmp_path):
-    ents = [Entity("o", "organism", name="Erylus nobilis"), Entity("c1", "chemical", name="Eryloside G"), Entity("c2", "chemical", name="Eryloside H")]
+    ents = [
+        Entity("o", "organism", name="Erylus nobilis"),
+        Entity("c1", "chemical", name="Eryloside G"),
+        Entity("c2", "chemical", name="Eryloside H"),
+    ]
     gold = [
         Document("a", [Passage(0, "t")], entities=ents, relations=[Relation("R0", "produces", "o", "c1"), Relation("R1", "produces", "o", "c2")]),
         Document("b", [Passage(0, "t")], entities=ents, relations=[Relation("R0", "produces", "o", "c1")]),

@@ -17,9 +17,14 @@ runner = CliRunner()
 
 ROWS = [
     # structure, organism, kingdom, reference
-    ("c1", "o1", "Plants", "ref_a"), ("c2", "o1", "Plants", "ref_a"), ("c3", "o1", "Plants", "ref_a"),
-    ("c1", "o2", "Fungi", "ref_b"), ("c4", "o3", "Fungi", "ref_c"), ("c5", "o3", "Fungi", "ref_c"),
-    ("c1", "o1", "Plants", "ref_d"), ("c6", "o4", "Metazoa", "ref_e"),
+    ("c1", "o1", "Plants", "ref_a"),
+    ("c2", "o1", "Plants", "ref_a"),
+    ("c3", "o1", "Plants", "ref_a"),
+    ("c1", "o2", "Fungi", "ref_b"),
+    ("c4", "o3", "Fungi", "ref_c"),
+    ("c5", "o3", "Fungi", "ref_c"),
+    ("c1", "o1", "Plants", "ref_d"),
+    ("c6", "o4", "Metazoa", "ref_e"),
 ]
 
 
@@ -28,7 +33,9 @@ def lotus(tmp: Path) -> Path:
     p = tmp / "lotus.tsv"
     with open(p, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        w.writerow(["structure_wikidata", "structure_nameTraditional", "organism_wikidata", "organism_name", "organism_taxonomy_02kingdom", "reference_doi"])
+        w.writerow(
+            ["structure_wikidata", "structure_nameTraditional", "organism_wikidata", "organism_name", "organism_taxonomy_02kingdom", "reference_doi"]
+        )
         for c, o, k, r in ROWS:
             w.writerow([c, c.upper(), o, o.upper(), k, r])
     return p
@@ -49,8 +56,23 @@ def test_picks_to_stdout(lotus):
 
 
 def test_files_subcorpus_and_report(lotus, tmp):
-    r = invoke(lotus, "-n", 4, "--on", "structure_wikidata,organism_wikidata", "--stratify", "organism_taxonomy_02kingdom",
-               "-o", tmp / "picks.json", "--subcorpus", tmp / "sub.tsv", "--report", tmp / "rep", "--selector", "sum")
+    r = invoke(
+        lotus,
+        "-n",
+        4,
+        "--on",
+        "structure_wikidata,organism_wikidata",
+        "--stratify",
+        "organism_taxonomy_02kingdom",
+        "-o",
+        tmp / "picks.json",
+        "--subcorpus",
+        tmp / "sub.tsv",
+        "--report",
+        tmp / "rep",
+        "--selector",
+        "sum",
+    )
     assert r.exit_code == 0, r.output
     d = json.loads((tmp / "picks.json").read_text())
     picked = [p["item"] for p in d["picks"]]
@@ -83,8 +105,14 @@ def test_stop_keeps_the_prefix_up_to_the_stopping_step(lotus, tmp):
 def test_corpus_input_by_entity_type(tmp):
     docs = []
     for i, (chem, dis) in enumerate([("D1", "C1"), ("D1", "C2"), ("D2", "C1")]):
-        docs.append(Document(id=f"p{i}", passages=[Passage(0, "text")], entities=[Entity(chem, "Chemical"), Entity(dis, "Disease")],
-                             relations=[Relation("R1", "CID", chem, dis)]))
+        docs.append(
+            Document(
+                id=f"p{i}",
+                passages=[Passage(0, "text")],
+                entities=[Entity(chem, "Chemical"), Entity(dis, "Disease")],
+                relations=[Relation("R1", "CID", chem, dis)],
+            )
+        )
     io.write(docs, tmp / "c.jsonl")
     r = invoke(tmp / "c.jsonl", "-n", 2, "--on", "Chemical,Disease", "--sampler", "random", "--seed", "4")
     assert r.exit_code == 0, r.output

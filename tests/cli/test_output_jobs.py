@@ -29,7 +29,7 @@ def big_pubtator(path: Path, n: int) -> Path:
     for i in range(n):
         block = blocks[i % len(blocks)]
         pmid = block.split("|", 1)[0]
-        out.append("\n".join(f"{i}{line[len(pmid):]}" for line in block.splitlines()))
+        out.append("\n".join(f"{i}{line[len(pmid) :]}" for line in block.splitlines()))
     path.write_text("\n\n".join(out) + "\n\n", encoding="utf-8")
     return path
 

@@ -67,7 +67,12 @@ def test_report_writes_and_references_plots(tmp_path):
     assert "micro" in page and "95% bootstrap intervals" in page and "biorel.RE.Concept.v1" in page
     assert (index.parent / "report.json").exists()
     # no scores -> no P/R curve; untyped -> no confusion matrix
-    plain = evaluate([Example(Document("1", relations=[Relation("r", "x", "A", "B")]), Document("1", relations=[Relation("r", "x", "A", "B")]))], "concept", typed=False, n_resamples=0)
+    plain = evaluate(
+        [Example(Document("1", relations=[Relation("r", "x", "A", "B")]), Document("1", relations=[Relation("r", "x", "A", "B")]))],
+        "concept",
+        typed=False,
+        n_resamples=0,
+    )
     parser = _Images()
     parser.feed(write_html_report(plain, tmp_path / "plain").read_text(encoding="utf-8"))
     assert parser.srcs == ["0-per_type.png"]
@@ -92,9 +97,17 @@ window.addEventListener('load', () => {
 
 def _run(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={tmp / 'profile'}", "--virtual-time-budget=5000",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp / 'profile'}",
+        "--virtual-time-budget=5000",
     ]
     return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp)})
 

@@ -88,7 +88,14 @@ def test_confusion_of_types_strict():
     m = {(c.labels[i], c.labels[j]): int(c.matrix[i, j]) for i in range(3) for j in range(3) if c.matrix[i, j]}
     # diagonal: aspirin, liver damage; ibuprofen Chemical->Disease; renal failure missed;
     # "renal" and "cause" spurious
-    assert m == {("Chemical", "Chemical"): 1, ("Disease", "Disease"): 1, ("Chemical", "Disease"): 1, ("Disease", "(none)"): 1, ("(none)", "Disease"): 1, ("(none)", "Chemical"): 1}
+    assert m == {
+        ("Chemical", "Chemical"): 1,
+        ("Disease", "Disease"): 1,
+        ("Chemical", "Disease"): 1,
+        ("Disease", "(none)"): 1,
+        ("(none)", "Disease"): 1,
+        ("(none)", "Chemical"): 1,
+    }
 
 
 def test_overlap_is_one_to_one_and_maximum():

@@ -50,7 +50,18 @@ def bc5cdr(mirror) -> list[Document]:
     "path,protocols",
     [
         (BC5CDR_TEST, [("ner", {}), ("ner", {"match": "overlap"}), ("ner", {"match": "type-agnostic"}), ("cid", {}), ("concept", {}), ("e2e", {})]),
-        (BIORED_TEST, [("ner", {}), ("ner", {"match": "overlap"}), ("ner", {"match": "type-agnostic"}), ("concept", {}), ("concept", {"typed": False}), ("concept", {"novelty": True}), ("e2e", {})]),
+        (
+            BIORED_TEST,
+            [
+                ("ner", {}),
+                ("ner", {"match": "overlap"}),
+                ("ner", {"match": "type-agnostic"}),
+                ("concept", {}),
+                ("concept", {"typed": False}),
+                ("concept", {"novelty": True}),
+                ("e2e", {}),
+            ],
+        ),
         (NCBI_TEST, [("ner", {}), ("ner", {"match": "overlap"}), ("ner", {"match": "type-agnostic"})]),
     ],
 )
@@ -126,7 +137,7 @@ def ner_perturbation(gold: list[Document]) -> tuple[list[Document], dict[str, in
         out = []
         for m in d.mentions:
             i = next(numbers)
-            (s, e), = m.spans
+            ((s, e),) = m.spans
             if i % 4 == 3:
                 tally["dropped"] += 1
                 continue
@@ -173,7 +184,6 @@ def test_ner_perturbation(bc5cdr):
     assert len(short) == t["shortened"]  # a shortened span never lands on another gold mention
     ex = pair_examples(pred, bc5cdr)
     expected = {  # from the tallies
-
         "strict": (t["exact"], t["shortened"] + t["retyped"] + 50, t["dropped"] + t["shortened"] + t["retyped"]),
         "overlap": (t["exact"] + t["shortened"], t["retyped"] + 50, t["dropped"] + t["retyped"]),
         "type-agnostic": (t["exact"] + t["retyped"], t["shortened"] + 50, t["dropped"] + t["shortened"]),

@@ -117,7 +117,11 @@ MENTIONS = [
 def test_mention_level():
     ml = {"level": "mention"}
     gold = rel_doc([("M1", "M2", "CID", ml), ("M3", "M2", "CID", ml)], mentions=MENTIONS)
-    pm = [Mention("x1", ((0, 7),), "aspirin", "Chemical"), Mention("x2", ((28, 41),), "renal failure", "Disease"), Mention("x3", ((28, 33),), "renal", "Disease")]
+    pm = [
+        Mention("x1", ((0, 7),), "aspirin", "Chemical"),
+        Mention("x2", ((28, 41),), "renal failure", "Disease"),
+        Mention("x3", ((28, 33),), "renal", "Disease"),
+    ]
     pred = rel_doc([("x1", "x2", "CID", ml), ("x1", "x3", "CID", ml)], mentions=pm)
     r = evaluate([Example(pred, gold)], "mention", n_resamples=0)
     # x1-x2 has M1-M2's spans: TP; x1-x3 has a different tail span: FP; M3-M2 missed: FN
@@ -156,7 +160,12 @@ def e2e_gold() -> Document:
 
 
 def e2e_pred() -> Document:
-    ents = [Entity("a", "Chemical", name="ASPIRIN"), Entity("h", "Disease", name="Hepatic Failure"), Entity("c", "Disease", name="renal and hepatic failure "), Entity("x", "Disease", name="headache")]
+    ents = [
+        Entity("a", "Chemical", name="ASPIRIN"),
+        Entity("h", "Disease", name="Hepatic Failure"),
+        Entity("c", "Disease", name="renal and hepatic failure "),
+        Entity("x", "Disease", name="headache"),
+    ]
     return rel_doc([("a", "h", "CID"), ("a", "c", "CID"), ("x", "a", "CID"), ("a", "x", "Other")], entities=ents)
 
 

@@ -33,7 +33,7 @@ def model_dir(tmp_path_factory):
     items = [model.prepare(d) for d in DOCS[:8]]
     model.net.train()
     for step in range(30):
-        loss, _ = model.loss(items[(step % 4) * 2:][:2])
+        loss, _ = model.loss(items[(step % 4) * 2 :][:2])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -68,7 +68,7 @@ def test_extract_jsonl_and_scores(model_dir, corpus, tmp_path):
     assert any(d.mentions for d in docs)
     for d in docs:
         for m in d.mentions:
-            assert 0.0 <= m.infons["score"] <= 1.0 and d.text[m.start:m.end] == m.text
+            assert 0.0 <= m.infons["score"] <= 1.0 and d.text[m.start : m.end] == m.text
         for r in d.relations:
             assert 0.5 < r.score <= 1.0
     assert not any(p.exists() for p in partial_paths(out))
@@ -177,7 +177,7 @@ def test_very_long_and_empty_documents(model_dir, tmp_path):
     got = io.load(out)
     assert [d.id for d in got] == ["long", "blank"] and got[1].mentions == []
     for m in got[0].mentions:
-        assert got[0].text[m.start:m.end] == m.text
+        assert got[0].text[m.start : m.end] == m.text
 
 
 def test_progress_bar_shows_documents_per_second(model_dir, corpus, tmp_path):

@@ -18,10 +18,16 @@ SYNTH = "examples-validation__sub_valid.json"
 
 
 def doc_obj(title="A title.", abstract="Some abstract.", **extra):
-    obj = {"PMID": "1", "ArticleTitle": title, "AbstractText": abstract, "id": "Q1", "doi": "10.1/x",
-           "chemicals": [{"id": "C1", "pubchem_id": "5", "label": "Chem"}],
-           "organisms": [{"id": "O1", "label": "Org"}],
-           "relations": [["O1", "C1"]]}
+    obj = {
+        "PMID": "1",
+        "ArticleTitle": title,
+        "AbstractText": abstract,
+        "id": "Q1",
+        "doi": "10.1/x",
+        "chemicals": [{"id": "C1", "pubchem_id": "5", "label": "Chem"}],
+        "organisms": [{"id": "O1", "label": "Org"}],
+        "relations": [["O1", "C1"]],
+    }
     obj.update(extra)
     return obj
 
@@ -98,7 +104,12 @@ def test_sniffs_never_both_claim_a_json_file(folder, mirror):
     for name in (SEED, SYNTH):
         assert io.detect_format(folder / name).name == "abroad"
     json_formats = [f for _, f in registry.formats.items() if any(e.endswith(".json") for e in f.extensions) and f.sniff]
-    candidates = [folder / SEED, folder / SYNTH, *sorted((mirror / "biored").glob("*.BioC.JSON*")), *sorted((mirror / "chemprot_pure_json").glob("*.json"))]
+    candidates = [
+        folder / SEED,
+        folder / SYNTH,
+        *sorted((mirror / "biored").glob("*.BioC.JSON*")),
+        *sorted((mirror / "chemprot_pure_json").glob("*.json")),
+    ]
     for path in candidates:
         claims = [f.name for f in json_formats if f.sniff(str(path))]
         assert len(claims) <= 1, (path, claims)

@@ -204,7 +204,15 @@ def test_model_fields_survive_a_round_trip(mod):
     d = rich_doc()
     assert mod.loads(mod.dumps([d])) == [d]
     text = mod.dumps([d])
-    for key in ("biorel:concept_ids", "biorel:components", "biorel:directed", "biorel:score", "biorel:evidence", "biorel:entities", "biorel:mention_order"):
+    for key in (
+        "biorel:concept_ids",
+        "biorel:components",
+        "biorel:directed",
+        "biorel:score",
+        "biorel:evidence",
+        "biorel:entities",
+        "biorel:mention_order",
+    ):
         assert key in text
     # BioC XML infons are text; BioC JSON keeps the JSON type of a value
     assert ("biorel:json:year" in text) == (mod is bxml)
@@ -449,9 +457,9 @@ CHARS = st.one_of(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), st.sam
 TEXT = st.text(CHARS, min_size=1, max_size=30)
 IDENT = st.text(string.ascii_letters + string.digits + "-_.:", min_size=1, max_size=6)
 CONCEPT = st.text(string.ascii_letters + string.digits + ",|-:; ", max_size=7)
-KEY = st.one_of(st.sampled_from(["note", "CompositeRole", "identifier", "MESH", "Identifier", "relation", "novel", "Chemical"]), st.text(CHARS, max_size=6)).filter(
-    lambda k: k not in ("type", "entity1", "entity2") and not k.startswith("biorel:")
-)
+KEY = st.one_of(
+    st.sampled_from(["note", "CompositeRole", "identifier", "MESH", "Identifier", "relation", "novel", "Chemical"]), st.text(CHARS, max_size=6)
+).filter(lambda k: k not in ("type", "entity1", "entity2") and not k.startswith("biorel:"))
 VALUE = st.one_of(st.text(CHARS, max_size=10), st.integers(-5, 10**12), st.lists(st.text(CHARS, max_size=4), max_size=2), st.booleans())
 INFONS = st.dictionaries(KEY, VALUE, max_size=3)
 
@@ -529,7 +537,11 @@ def documents(draw, doc_id: str = "d"):
         )
     doc.metadata = draw(st.dictionaries(KEY, VALUE, max_size=3))
     if draw(st.booleans()):
-        coll = draw(st.fixed_dictionaries({}, optional={"source": TEXT, "date": st.sampled_from(["", "2024"]), "infons": st.dictionaries(IDENT, TEXT, max_size=2)}))
+        coll = draw(
+            st.fixed_dictionaries(
+                {}, optional={"source": TEXT, "date": st.sampled_from(["", "2024"]), "infons": st.dictionaries(IDENT, TEXT, max_size=2)}
+            )
+        )
         doc.metadata["bioc.collection"] = coll
     return doc
 

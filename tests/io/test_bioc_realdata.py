@@ -41,7 +41,11 @@ def cdr_test(mirror) -> list:
 #: annotations of the official BC5CDR BioC XML whose offsets do not match their
 #: text (found by this reader; the PubTator files have the right offsets)
 BC5CDR_DRIFT = {
-    "Training": ["document[85]/passage[2]/annotation[@id='6']", "document[139]/passage[2]/annotation[@id='7']", "document[390]/passage[2]/annotation[@id='12']"],
+    "Training": [
+        "document[85]/passage[2]/annotation[@id='6']",
+        "document[139]/passage[2]/annotation[@id='7']",
+        "document[390]/passage[2]/annotation[@id='12']",
+    ],
     "Development": ["document[72]/passage[2]/annotation[@id='8']"],
     "Test": [],
 }
@@ -70,7 +74,9 @@ def test_bc5cdr_composite_mentions_map_one_annotation_to_one_mention(mirror, cdr
     raw = cdr(mirror, "Test").read_text(encoding="utf-8")
     n_composite = len(re.findall(r'<infon key="CompositeRole">CompositeMention</infon>', raw))
     n_individual = len(re.findall(r'<infon key="CompositeRole">IndividualMention</infon>', raw))
-    pubtator_composites = sum(1 for line in (mirror / "bc5cdr" / "CDR_TestSet.PubTator.txt").read_text(encoding="utf-8").splitlines() if line.count("\t") == 6)
+    pubtator_composites = sum(
+        1 for line in (mirror / "bc5cdr" / "CDR_TestSet.PubTator.txt").read_text(encoding="utf-8").splitlines() if line.count("\t") == 6
+    )
     assert (n_composite, n_individual) == (57, 119) and pubtator_composites == n_composite
     by_role = {}
     for d in cdr_test:
@@ -117,7 +123,14 @@ def test_written_bioc_matches_the_original_in_the_bioc_package(mirror, tmp_path,
         for d in coll.documents:
             passages = [(p.offset, p.text, p.infons.get("type")) for p in d.passages]
             anns = [
-                (a.id, a.text, a.infons["type"], tuple(a.infons[id_key].split(sep)), tuple((loc.offset, loc.length) for loc in a.locations), a.infons.get("CompositeRole"))
+                (
+                    a.id,
+                    a.text,
+                    a.infons["type"],
+                    tuple(a.infons[id_key].split(sep)),
+                    tuple((loc.offset, loc.length) for loc in a.locations),
+                    a.infons.get("CompositeRole"),
+                )
                 for p in d.passages
                 for a in p.annotations
             ]

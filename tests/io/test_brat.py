@@ -162,9 +162,7 @@ def _ddi_task_documents(mirror: Path) -> set[tuple[str, str]]:
     """(part, stem) of the test documents of the DDI task, from the XML release's layout."""
     with zipfile.ZipFile(mirror / "ddi2013" / "DDICorpus-2013.zip") as z:
         return {
-            (PurePosixPath(n).parent.name, PurePosixPath(n).stem)
-            for n in z.namelist()
-            if n.endswith(".xml") and "Test for DDI Extraction task" in n
+            (PurePosixPath(n).parent.name, PurePosixPath(n).stem) for n in z.namelist() if n.endswith(".xml") and "Test for DDI Extraction task" in n
         }
 
 
@@ -258,7 +256,16 @@ def test_lenient_drop_takes_every_dependent_and_reports_each(tmp_path):
     io.write([doc], tmp_path / "out", "brat")
     (back,) = io.load(tmp_path / "out")
     assert [r.id for r in back.relations] == ["R1", "E4:Theme"]
-    assert [line.split("\t")[0] for line in (tmp_path / "out" / "st.ann").read_text().splitlines()] == ["T1", "T2", "T3", "T4", "T5", "R1", "E4", "N1"]
+    assert [line.split("\t")[0] for line in (tmp_path / "out" / "st.ann").read_text().splitlines()] == [
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "T5",
+        "R1",
+        "E4",
+        "N1",
+    ]
     io.write([doc], tmp_path / "st.pubtator")
     assert len(io.load(tmp_path / "st.pubtator")[0].relations) == 2
     with pytest.raises(BiorelError) as e:

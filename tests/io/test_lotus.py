@@ -15,8 +15,15 @@ from biorel.errors import BiorelError, Diagnostics, FormatError
 from biorel.io import lotus
 
 HEADER = [
-    "structure_wikidata", "structure_cid", "structure_nameTraditional", "organism_wikidata", "organism_name",
-    "organism_taxonomy_02kingdom", "reference_wikidata", "reference_doi", "reference_pubmed_id",
+    "structure_wikidata",
+    "structure_cid",
+    "structure_nameTraditional",
+    "organism_wikidata",
+    "organism_name",
+    "organism_taxonomy_02kingdom",
+    "reference_wikidata",
+    "reference_doi",
+    "reference_pubmed_id",
 ]
 
 

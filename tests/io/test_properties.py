@@ -17,7 +17,6 @@ documents built here) when no dataset mirror is present.
 
 from __future__ import annotations
 
-import io as pyio
 import json
 import random
 import shutil
@@ -33,7 +32,6 @@ from hypothesis import strategies as st
 
 from biorel import io
 from biorel.errors import BiorelError, Diagnostics
-from biorel.registry import registry
 from biorel.types import Document, Entity, Mention, Passage, Relation
 from biorel.validate import check_document
 
@@ -99,18 +97,37 @@ def build_real_samples(mirror: Path, root: Path) -> dict[str, Sample]:
 
     cdr = (mirror / "bc5cdr" / "CDR_TestSet.PubTator.txt").read_text(encoding="utf-8")
     out["pubtator"] = Sample("pubtator", put("cdr.pubtator", _head_blocks(cdr, 3)), ("cdr.pubtator",))
-    out["pubtator-biored"] = Sample("pubtator", put("biored.pubtator", _head_blocks((mirror / "biored" / "Test.PubTator").read_text(encoding="utf-8"), 2)), ("biored.pubtator",))
+    out["pubtator-biored"] = Sample(
+        "pubtator", put("biored.pubtator", _head_blocks((mirror / "biored" / "Test.PubTator").read_text(encoding="utf-8"), 2)), ("biored.pubtator",)
+    )
     out["bioc-xml"] = Sample("bioc-xml", put("biored.bioc.xml", _xml_head(mirror / "biored" / "Test.BioC.XML", 2)), ("biored.bioc.xml",), "xml")
-    out["bioc-xml-cdr"] = Sample("bioc-xml", put("cdr.bioc.xml", _xml_head(mirror / "bc5cdr" / "bioc_xml" / "CDR_TestSet.BioC.xml", 2)), ("cdr.bioc.xml",), "xml")
-    out["bioc-json"] = Sample("bioc-json", put("biored.bioc.json", _bioc_json_head(mirror / "biored" / "Dev.BioC.JSON", 2)), ("biored.bioc.json",), "json")
-    out["bioc-json-cdr"] = Sample("bioc-json", put("cdr.bioc.json", _bioc_json_head(mirror / "bc5cdr" / "bioc_json_converted" / "CDR_TestSet.BioC.json", 2)), ("cdr.bioc.json",), "json")
+    out["bioc-xml-cdr"] = Sample(
+        "bioc-xml", put("cdr.bioc.xml", _xml_head(mirror / "bc5cdr" / "bioc_xml" / "CDR_TestSet.BioC.xml", 2)), ("cdr.bioc.xml",), "xml"
+    )
+    out["bioc-json"] = Sample(
+        "bioc-json", put("biored.bioc.json", _bioc_json_head(mirror / "biored" / "Dev.BioC.JSON", 2)), ("biored.bioc.json",), "json"
+    )
+    out["bioc-json-cdr"] = Sample(
+        "bioc-json",
+        put("cdr.bioc.json", _bioc_json_head(mirror / "bc5cdr" / "bioc_json_converted" / "CDR_TestSet.BioC.json", 2)),
+        ("cdr.bioc.json",),
+        "json",
+    )
     conll = (mirror / "ncbi_disease" / "conll" / "test.tsv").read_text(encoding="utf-8")
     out["conll"] = Sample("conll", put("ncbi.conll", _head_blocks(conll, 6)), ("ncbi.conll",))
-    out["pure"] = Sample("pure", put("chemprot.pure.json", _head_lines(mirror / "chemprot_pure_json" / "dev.json", 2)), ("chemprot.pure.json",), "jsonl")
+    out["pure"] = Sample(
+        "pure", put("chemprot.pure.json", _head_lines(mirror / "chemprot_pure_json" / "dev.json", 2)), ("chemprot.pure.json",), "jsonl"
+    )
     out["sentence-tsv"] = Sample("sentence-tsv", put("gad.tsv", _head_lines(mirror / "gad" / "1" / "test.tsv", 25)), ("gad.tsv",))
-    out["chemprot-scibert"] = Sample("chemprot-scibert", put("scibert.jsonl", _head_lines(mirror / "chemprot_scibert" / "dev.jsonl", 25)), ("scibert.jsonl",), "jsonl")
-    out["lotus"] = Sample("lotus", put("lotus.tsv", _head_lines(mirror / "abroad_re_lotus" / "gme_sampler_example" / "test_data.csv", 25)), ("lotus.tsv",))
-    out["abroad"] = Sample("abroad", put("abroad.json", _abroad_head(mirror / "abroad_re_lotus" / "examples-validation__sub_valid.json", 2)), ("abroad.json",), "json")
+    out["chemprot-scibert"] = Sample(
+        "chemprot-scibert", put("scibert.jsonl", _head_lines(mirror / "chemprot_scibert" / "dev.jsonl", 25)), ("scibert.jsonl",), "jsonl"
+    )
+    out["lotus"] = Sample(
+        "lotus", put("lotus.tsv", _head_lines(mirror / "abroad_re_lotus" / "gme_sampler_example" / "test_data.csv", 25)), ("lotus.tsv",)
+    )
+    out["abroad"] = Sample(
+        "abroad", put("abroad.json", _abroad_head(mirror / "abroad_re_lotus" / "examples-validation__sub_valid.json", 2)), ("abroad.json",), "json"
+    )
     out["bc2"] = _bc2_sample(mirror / "bc2gm" / "original" / "test", root, put)
     out["brat"] = _brat_sample(mirror / "ddi2013" / "DDICorpus-2013(BRAT).zip", root)
     out["text"] = Sample("text", put("abstracts.txt", _pubtator_as_text(_head_blocks(cdr, 3))), ("abstracts.txt",))
@@ -160,7 +177,12 @@ def build_fixture_samples(root: Path) -> dict[str, Sample]:
         shutil.copy(DATA / name, root / name)
         out[name] = Sample("bioc-xml" if kind == "xml" else "bioc-json", name, (name,), kind)
     docs = small_documents()
-    for fmt, name, kind in (("pubtator", "s.pubtator", "text"), ("jsonl", "s.jsonl", "jsonl"), ("conll", "s.conll", "text"), ("text", "s.txt", "text")):
+    for fmt, name, kind in (
+        ("pubtator", "s.pubtator", "text"),
+        ("jsonl", "s.jsonl", "jsonl"),
+        ("conll", "s.conll", "text"),
+        ("text", "s.txt", "text"),
+    ):
         (root / name).write_text(io.dumps(docs, fmt), encoding="utf-8", newline="")
         out[f"fixture-{fmt}"] = Sample(fmt, name, (name,), kind)
     return out
@@ -182,7 +204,15 @@ def small_documents() -> list[Document]:
         ]
         assert [text[m.start : m.end] for m in mentions] == [chem, dis, chem, dis]
         entities = [Entity(f"C{i}", "Chemical", ("M1", "M3")), Entity(f"D{i}", "Disease", ("M2", "M4"))]
-        out.append(Document(f"90000{i}", [Passage(0, title, "title"), Passage(len(title) + 1, abstract, "abstract")], mentions, entities, [Relation("R1", "CID", f"C{i}", f"D{i}")]))
+        out.append(
+            Document(
+                f"90000{i}",
+                [Passage(0, title, "title"), Passage(len(title) + 1, abstract, "abstract")],
+                mentions,
+                entities,
+                [Relation("R1", "CID", f"C{i}", f"D{i}")],
+            )
+        )
     return out
 
 
@@ -340,10 +370,32 @@ def _property(samples_fixture, key: str):
 
 
 REAL_KEYS = [
-    "pubtator", "pubtator-biored", "bioc-xml", "bioc-xml-cdr", "bioc-json", "bioc-json-cdr", "conll", "pure",
-    "sentence-tsv", "chemprot-scibert", "lotus", "abroad", "bc2", "brat", "text", "jsonl",
+    "pubtator",
+    "pubtator-biored",
+    "bioc-xml",
+    "bioc-xml-cdr",
+    "bioc-json",
+    "bioc-json-cdr",
+    "conll",
+    "pure",
+    "sentence-tsv",
+    "chemprot-scibert",
+    "lotus",
+    "abroad",
+    "bc2",
+    "brat",
+    "text",
+    "jsonl",
 ]
-FIXTURE_KEYS = ["bioc_v2.xml", "sentences_nary.bioc.xml", "pubtator3_docs.bioc.json", "fixture-pubtator", "fixture-jsonl", "fixture-conll", "fixture-text"]
+FIXTURE_KEYS = [
+    "bioc_v2.xml",
+    "sentences_nary.bioc.xml",
+    "pubtator3_docs.bioc.json",
+    "fixture-pubtator",
+    "fixture-jsonl",
+    "fixture-conll",
+    "fixture-text",
+]
 
 
 @pytest.mark.realdata
@@ -373,9 +425,19 @@ def test_every_registered_format_has_a_real_sample(real_samples):
 
 #: where each format writes (a folder for brat; BC2 writes GENE.eval beside its sentence file)
 TARGETS = {
-    "jsonl": "out.jsonl", "bioc-xml": "out.bioc.xml", "bioc-json": "out.bioc.json", "pubtator": "out.pubtator", "brat": "out_brat",
-    "conll": "out.conll", "bc2": "bc2/out.in", "pure": "out.pure.json", "text": "out.txt", "sentence-tsv": "out.tsv",
-    "chemprot-scibert": "out.scibert.jsonl", "lotus": "out.lotus.tsv", "abroad": "out.abroad.json",
+    "jsonl": "out.jsonl",
+    "bioc-xml": "out.bioc.xml",
+    "bioc-json": "out.bioc.json",
+    "pubtator": "out.pubtator",
+    "brat": "out_brat",
+    "conll": "out.conll",
+    "bc2": "bc2/out.in",
+    "pure": "out.pure.json",
+    "text": "out.txt",
+    "sentence-tsv": "out.tsv",
+    "chemprot-scibert": "out.scibert.jsonl",
+    "lotus": "out.lotus.tsv",
+    "abroad": "out.abroad.json",
 }
 #: the codes of "this format cannot hold that document"
 CANNOT_HOLD = {"E104", "E124", "E153", "E166"}

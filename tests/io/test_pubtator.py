@@ -4,7 +4,6 @@ counts, byte-exact round trips and a round-trip property over generated document
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -135,18 +134,16 @@ def test_untyped_passages_first_is_title_rest_joined_as_abstract():
     # BioC-like: three untyped passages with gaps; line breaks inside a passage
     doc = Document("d", [Passage(0, "Title here."), Passage(20, "First\nparagraph."), Passage(50, "Second.")])
     t = doc.text
-    doc.mentions = [Mention("a", ((t.index("paragraph"), t.index("paragraph") + 9),), "paragraph", "Thing", ("X1",)),
-                    Mention("b", ((50, 56),), "Second", "Thing", ("X2",))]
+    doc.mentions = [
+        Mention("a", ((t.index("paragraph"), t.index("paragraph") + 9),), "paragraph", "Thing", ("X1",)),
+        Mention("b", ((50, 56),), "Second", "Thing", ("X2",)),
+    ]
     doc.entities = doc.entities_from_mentions()
     doc.relations = [Relation("R0", "Rel", "X1", "X2")]
     text = pubtator.dumps([doc])
     # title at 0, abstract at 12 = len(title) + 1; passage 3 at 12 + len(passage 2) + 1 = 29
     assert text == (
-        "d|t|Title here.\n"
-        "d|a|First paragraph. Second.\n"
-        "d\t18\t27\tparagraph\tThing\tX1\n"
-        "d\t29\t35\tSecond\tThing\tX2\n"
-        "d\tRel\tX1\tX2\n\n"
+        "d|t|Title here.\nd|a|First paragraph. Second.\nd\t18\t27\tparagraph\tThing\tX1\nd\t29\t35\tSecond\tThing\tX2\nd\tRel\tX1\tX2\n\n"
     )
     (back,) = pubtator.loads(text)
     assert [(p.offset, p.type) for p in back.passages] == [(0, "title"), (12, "abstract")]
@@ -177,6 +174,8 @@ def test_raw_text_and_brat_documents_write_and_read_back(tmp_path):
 def _write(path, text):
     path.write_text(text)
     return path
+
+
 def test_detection_by_extension_and_sniffing(tmp_path):
     pt = tmp_path / "NCBIsmall_corpus.txt"
     pt.write_text(SMALL)

@@ -6,7 +6,6 @@ BioC JSON export shapes)."""
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ def test_sorted_keys_read_like_the_official_order(mirror, tmp_path):
     src = mirror / "biored" / "Dev.BioC.JSON"
     tree = json.loads(src.read_text(encoding="utf-8"))
     (tmp_path / "sorted.json").write_text(json.dumps(tree, sort_keys=True), encoding="utf-8")
-    assert list(json.loads((tmp_path / "sorted.json").read_text())) [:2] == ["date", "documents"]
+    assert list(json.loads((tmp_path / "sorted.json").read_text()))[:2] == ["date", "documents"]
     official = io.load(src, "bioc-json")
     assert len(official) == 100
     assert io.load(tmp_path / "sorted.json") == official  # a path: first pass finds key/source/infons
@@ -51,7 +50,10 @@ def test_pubtator3_document_list():
     # non-string infon values keep their JSON type
     assert d.mentions[0].infons["valid"] is True and d.mentions[0].infons["normalized"] == [1241]
     # role1/role2 infons (objects or strings) are the two arguments, in that order
-    assert [(r.id, r.type, r.head, r.tail) for r in d.relations] == [("R1", "Association", "MESH:D001241", "7157"), ("R2", "Negative_Correlation", "MESH:D001241", "22059")]
+    assert [(r.id, r.type, r.head, r.tail) for r in d.relations] == [
+        ("R1", "Association", "MESH:D001241", "7157"),
+        ("R2", "Negative_Correlation", "MESH:D001241", "22059"),
+    ]
     assert d.metadata["bioc.extra"] == {"_id": "9000001", "pmid": 9000001, "journal": "J Test. 2024"}
 
 
@@ -127,8 +129,20 @@ def test_binary_code_never_sees_nary_relations():
 
 
 def test_json_numbers_stay_numbers():
-    tree = {"source": "s", "date": "", "key": "", "infons": {}, "documents": [
-        {"id": "1", "infons": {"year": 2020, "score": 0.5}, "passages": [{"offset": 0, "infons": {"n": 3}, "text": "abc", "annotations": [], "relations": []}], "relations": []}]}
+    tree = {
+        "source": "s",
+        "date": "",
+        "key": "",
+        "infons": {},
+        "documents": [
+            {
+                "id": "1",
+                "infons": {"year": 2020, "score": 0.5},
+                "passages": [{"offset": 0, "infons": {"n": 3}, "text": "abc", "annotations": [], "relations": []}],
+                "relations": [],
+            }
+        ],
+    }
     docs = bjson.loads(json.dumps(tree))
     assert docs[0].metadata["year"] == 2020 and docs[0].passages[0].infons == {"n": 3}
     back = json.loads(bjson.dumps(docs))["documents"][0]

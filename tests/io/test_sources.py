@@ -64,7 +64,9 @@ def test_e003_names_the_file_or_the_stream(tmp_path):
         assert [d.id for d in io.load(fh)] == ["notes:1", "notes:2"]
 
 
-@pytest.mark.parametrize("name", ["e.json", "e.xml", "e.bioc.json", "e.abroad.json", "e.lotus.tsv", "e.tsv", "e.txt", "e.jsonl", "e.conll", "e.pubtator", "e.unknown"])
+@pytest.mark.parametrize(
+    "name", ["e.json", "e.xml", "e.bioc.json", "e.abroad.json", "e.lotus.tsv", "e.tsv", "e.txt", "e.jsonl", "e.conll", "e.pubtator", "e.unknown"]
+)
 @pytest.mark.parametrize("content", ["", "\n \r\n\t\n", "\ufeff"])
 def test_an_empty_file_holds_no_documents_in_every_format(tmp_path, name, content):
     path = tmp_path / name

@@ -74,9 +74,17 @@ def test_a_file_splits_on_blank_lines_by_default(tmp_path):
 def test_split_is_reported_and_checked(tmp_path):
     path = tmp_path / "abstracts.txt"
     path.write_bytes(ABSTRACTS.encode("utf-8"))
-    assert text.split_note(path) == "raw text: 1 file(s) -> 2 document(s), one document per blank-line-separated block (reader option split=lines or split=file to change)"
-    assert text.split_note(path, options={"lines": True}).startswith("raw text: 1 file(s) -> 9 document(s), one document per line")  # blank lines too (E015)
-    assert text.split_note(tmp_path) == "raw text: 1 file(s) -> 1 document(s), one document per file (reader option split=blank-lines or split=lines to change)"
+    assert (
+        text.split_note(path)
+        == "raw text: 1 file(s) -> 2 document(s), one document per blank-line-separated block (reader option split=lines or split=file to change)"
+    )
+    assert text.split_note(path, options={"lines": True}).startswith(
+        "raw text: 1 file(s) -> 9 document(s), one document per line"
+    )  # blank lines too (E015)
+    assert (
+        text.split_note(tmp_path)
+        == "raw text: 1 file(s) -> 1 document(s), one document per file (reader option split=blank-lines or split=lines to change)"
+    )
     assert text.split_note(path, "pubtator") is None and text.split_note(tmp_path / "nope.txt") is None
     for bad in ({"split": "paragraphs"}, {"split": "file", "lines": True}):
         with pytest.raises(BiorelError, match="E005"):
@@ -149,7 +157,14 @@ def test_missing_path_and_unsafe_ids(tmp_path):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.from_regex(r"[a-z0-9_]{1,8}", fullmatch=True), st.text(alphabet="ab \t|é.", min_size=1).filter(str.strip)), min_size=1, max_size=5, unique_by=lambda t: t[0]))
+@given(
+    st.lists(
+        st.tuples(st.from_regex(r"[a-z0-9_]{1,8}", fullmatch=True), st.text(alphabet="ab \t|é.", min_size=1).filter(str.strip)),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda t: t[0],
+    )
+)
 def test_property_lines_round_trip(pairs):
     docs = [Document(i, [Passage(0, t)]) for i, t in pairs]
     assert text.loads(text.dumps(docs, id_column=True), id_column=True) == docs

@@ -43,5 +43,7 @@ class TestRelationClassifierHardNegatives(TestRelationClassifier):
 def test_every_registered_architecture_runs_the_contract():
     from biorel.registry import registry
 
-    covered = {cls.architecture for cls in globals().values() if isinstance(cls, type) and issubclass(cls, ModelContract) and cls is not ModelContract}
+    covered = {
+        cls.architecture for cls in globals().values() if isinstance(cls, type) and issubclass(cls, ModelContract) and cls is not ModelContract
+    }
     assert {n for n in registry.models.names() if n.startswith("biorel.")} <= covered  # test-only architectures aside

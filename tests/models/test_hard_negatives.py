@@ -74,11 +74,28 @@ def sentence_set(n: int, seed: int) -> list[Document]:
 
 
 def make_cfg(tok, out, **training):
-    t = {"epochs": 3, "batch_size": 4, "lr": 1e-3, "head_lr": 3e-3, "output_dir": str(out), "progress": False, "log_every": 0, "seed": 5,
-         "loss_weights": {"contrastive": 0.5}}
+    t = {
+        "epochs": 3,
+        "batch_size": 4,
+        "lr": 1e-3,
+        "head_lr": 3e-3,
+        "output_dir": str(out),
+        "progress": False,
+        "log_every": 0,
+        "seed": 5,
+        "loss_weights": {"contrastive": 0.5},
+    }
     t.update(training)
-    model = {"architecture": "biorel.RelationClassifier.v1", "encoder": tiny_encoder_config(tok), "max_length": 32, "stride": 8,
-             "hidden_dim": 16, "dropout": 0.1, "relation_types": ["1"], "hard_negatives": 2}
+    model = {
+        "architecture": "biorel.RelationClassifier.v1",
+        "encoder": tiny_encoder_config(tok),
+        "max_length": 32,
+        "stride": 8,
+        "hidden_dim": 16,
+        "dropout": 0.1,
+        "relation_types": ["1"],
+        "hard_negatives": 2,
+    }
     return Config.model_validate({"model": model, "training": t})
 
 

@@ -20,7 +20,12 @@ def doc_with(relations) -> Document:
         Mention("m2", ((34, 41),), "lithium", "Chemical"),
         Mention("m3", ((46, 54),), "seizures", "Disease"),
     ]
-    ents = [Entity("D1", "Chemical", ("m0",)), Entity("D2", "Disease", ("m1",), "renal toxicity"), Entity("D3", "Chemical", ("m2",)), Entity("D4", "Disease", ("m3",))]
+    ents = [
+        Entity("D1", "Chemical", ("m0",)),
+        Entity("D2", "Disease", ("m1",), "renal toxicity"),
+        Entity("D3", "Chemical", ("m2",)),
+        Entity("D4", "Disease", ("m3",)),
+    ]
     return Document("d", [Passage(0, text)], mentions, ents, relations)
 
 
@@ -35,7 +40,10 @@ def test_typed_form_known_answer():
     assert text == "Cisplatin @Chemical@ renal toxicity @Disease@ @CID@; lithium @Chemical@ seizures @Disease@ @CID@"
     rels, skipped = parse(text, "typed")
     assert skipped == []
-    assert rels == [TextRelation("Cisplatin", "renal toxicity", "CID", "Chemical", "Disease"), TextRelation("lithium", "seizures", "CID", "Chemical", "Disease")]
+    assert rels == [
+        TextRelation("Cisplatin", "renal toxicity", "CID", "Chemical", "Disease"),
+        TextRelation("lithium", "seizures", "CID", "Chemical", "Disease"),
+    ]
 
 
 def test_abroad_form_known_answer_and_skips():
@@ -49,7 +57,10 @@ def test_abroad_form_known_answer_and_skips():
 
 def test_ground_puts_arguments_at_their_offsets_and_reports_the_rest():
     doc = doc_with([])
-    rels = [TextRelation("cisplatin", "nephrotoxicity", "CID", "Chemical", "Disease"), TextRelation("aspirin", "seizures", "CID", "Chemical", "Disease")]
+    rels = [
+        TextRelation("cisplatin", "nephrotoxicity", "CID", "Chemical", "Disease"),
+        TextRelation("aspirin", "seizures", "CID", "Chemical", "Disease"),
+    ]
     out, ungrounded = ground(doc, rels)
     assert ungrounded == [rels[1]]  # 'aspirin' is not in the text: reported, not dropped silently
     assert check_document(out) == []
@@ -59,8 +70,11 @@ def test_ground_puts_arguments_at_their_offsets_and_reports_the_rest():
     assert (ents[r.head].name, ents[r.tail].name, r.type) == ("cisplatin", "nephrotoxicity", "CID")
 
 
-NAME = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd"), whitelist_characters=" -,()'"), min_size=1, max_size=20).map(str.strip).filter(
-    lambda s: s and "produces" not in s and ";" not in s)
+NAME = (
+    st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd"), whitelist_characters=" -,()'"), min_size=1, max_size=20)
+    .map(str.strip)
+    .filter(lambda s: s and "produces" not in s and ";" not in s)
+)
 TYPE = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
 
 

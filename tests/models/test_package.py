@@ -58,7 +58,8 @@ def test_package_leaves_out_base_tensors_and_restores_them(trained):
     meta = json.loads((tmp_path / "packaged" / "config.json").read_text())
     (base,) = meta["bases"]
     assert base["prefix"] == "encoder." and base["omitted"]["encoder.embeddings.word_embeddings.weight"] == tensor_digest(
-        model.net.encoder.get_input_embeddings().weight)
+        model.net.encoder.get_input_embeddings().weight
+    )
 
     loaded = load_model(tmp_path / "packaged")
     original = model.net.state_dict()

@@ -77,7 +77,7 @@ def test_windows_cover_every_token_once_as_owner(n, size, stride):
         s, e = wins[w]
         assert s <= i < e
     if len(wins) > 1:  # consecutive windows overlap by at least the stride
-        for (s1, e1), (s2, e2) in zip(wins, wins[1:]):
+        for (_s1, e1), (s2, _e2) in zip(wins, wins[1:]):
             assert e1 - s2 >= stride
 
 
@@ -90,7 +90,7 @@ def test_featurizer_offsets_are_document_level(tmp_path):
     feats = f(doc)
     text = doc.text
     assert feats.n_tokens > 10 and len(feats.windows) > 1
-    for (s, e) in feats.offsets:
+    for s, e in feats.offsets:
         assert text[s:e].strip() == text[s:e] and e > s
     # the abstract's first token starts a new passage
     a_off = doc.passages[1].offset
@@ -135,8 +135,15 @@ def test_abbreviations_join_their_long_form():
     assert not is_abbreviation("XP", "puromycin")
     assert not is_abbreviation("a", "alpha")  # too short
     text = "Puromycin aminonucleoside (PAN) caused nephrosis. PAN-treated rats and PAN (2 mg) vs. saline (PAN)."
-    spans = [(0, 25, "Chemical"), (27, 30, "Chemical"), (39, 48, "Disease"), (50, 53, "Chemical"), (71, 74, "Chemical"),
-             (86, 92, "Chemical"), (94, 97, "Chemical")]
+    spans = [
+        (0, 25, "Chemical"),
+        (27, 30, "Chemical"),
+        (39, 48, "Disease"),
+        (50, 53, "Chemical"),
+        (71, 74, "Chemical"),
+        (86, 92, "Chemical"),
+        (94, 97, "Chemical"),
+    ]
     ms = _mentions_in(text, spans)
     ents = group_mentions(ms, text)
     chem = [e for e in ents if e.type == "Chemical"]
@@ -150,7 +157,9 @@ def test_abbreviations_join_their_long_form():
     assert abbreviation_links(mixed, "neuroleptic malignant syndrome (NMS)") == {}
     # "SHORT (long form)" also counts
     rev = "NMS (neuroleptic malignant syndrome)"
-    assert abbreviation_links(_mentions_in(rev, [(0, 3, "Disease"), (5, 35, "Disease")]), rev) == {"Disease:nms": "Disease:neuroleptic malignant syndrome"}
+    assert abbreviation_links(_mentions_in(rev, [(0, 3, "Disease"), (5, 35, "Disease")]), rev) == {
+        "Disease:nms": "Disease:neuroleptic malignant syndrome"
+    }
 
 
 def test_word_level_tags_never_split_a_word():

@@ -196,5 +196,12 @@ def test_long_skewed_table():
 
 @pytest.mark.parametrize("selector", ["dutopia", "sum"])
 def test_unrounded_mode_on_a_tie_free_table(selector):
-    records = [Record("a", {"V": "x"}), Record("a", {"V": "y"}), Record("b", {"V": "z"}), Record("c", {"V": "x"}), Record("c", {"V": "x"}), Record("c", {"V": "w"})]
+    records = [
+        Record("a", {"V": "x"}),
+        Record("a", {"V": "y"}),
+        Record("b", {"V": "z"}),
+        Record("c", {"V": "x"}),
+        Record("c", {"V": "x"}),
+        Record("c", {"V": "w"}),
+    ]
     assert fast(records, ["V"], selector=selector, decimals=None).items == plain_gme(records, ["V"], 3, selector, decimals=12)[0]

@@ -77,8 +77,17 @@ def test_gme_beats_random_on_its_objective():
 
 def result_with(objective, entropies, name="dutopia") -> SampleResult:
     k = len(objective)
-    return SampleResult("x", {}, ("A", "B"), [f"i{j}" for j in range(k)], np.arange(k), np.array(entropies, dtype=float),
-                        np.array(objective, dtype=float), name, np.array([1.0, 1.0]))
+    return SampleResult(
+        "x",
+        {},
+        ("A", "B"),
+        [f"i{j}" for j in range(k)],
+        np.arange(k),
+        np.array(entropies, dtype=float),
+        np.array(objective, dtype=float),
+        name,
+        np.array([1.0, 1.0]),
+    )
 
 
 def test_stopping_rule_known_answers():

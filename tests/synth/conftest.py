@@ -23,17 +23,26 @@ def prompt_fields(prompt: str) -> dict[str, str]:
     for line in prompt.split("\n"):
         for key, label in (("title", "Title: "), ("keywords", "Keywords: "), ("findings", "Main findings: ")):
             if line.startswith(label):
-                out[key] = line[len(label):]
+                out[key] = line[len(label) :]
     return out
 
 
-def make_seed(doc_id: str = "S1", title: str = "Alkaloids from the sponge Agelas nakamurai.", abstract: str = "", chems=("Agelasine B", "Nakamurol A"), orgs=("Agelas nakamurai",), rels=None) -> Document:
+def make_seed(
+    doc_id: str = "S1",
+    title: str = "Alkaloids from the sponge Agelas nakamurai.",
+    abstract: str = "",
+    chems=("Agelasine B", "Nakamurol A"),
+    orgs=("Agelas nakamurai",),
+    rels=None,
+) -> Document:
     ents = [Entity(f"O{i}", "organism", name=n) for i, n in enumerate(orgs)] + [Entity(f"C{i}", "chemical", name=n) for i, n in enumerate(chems)]
     pairs = rels if rels is not None else [(f"O{0}", f"C{i}") for i in range(len(chems))]
     passages = [Passage(0, title, "title")]
     if abstract:
         passages.append(Passage(len(title) + 1, abstract, "abstract"))
-    return Document(doc_id, passages=passages, entities=ents, relations=[Relation(f"R{i}", "produces", h, t, directed=True) for i, (h, t) in enumerate(pairs)])
+    return Document(
+        doc_id, passages=passages, entities=ents, relations=[Relation(f"R{i}", "produces", h, t, directed=True) for i, (h, t) in enumerate(pairs)]
+    )
 
 
 @pytest.fixture

@@ -113,7 +113,13 @@ class ScriptedServer:
                     choice["message"] = {"role": "assistant", "content": text}
                 else:
                     choice["text"] = text
-                reply = {"id": "x", "object": "text_completion", "model": body.get("model", "scripted"), "choices": [choice], "usage": {"prompt_tokens": 10, "completion_tokens": 20}}
+                reply = {
+                    "id": "x",
+                    "object": "text_completion",
+                    "model": body.get("model", "scripted"),
+                    "choices": [choice],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 20},
+                }
                 return self._send(200, json.dumps(reply).encode())
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -122,7 +128,7 @@ class ScriptedServer:
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> "ScriptedServer":
+    def __enter__(self) -> ScriptedServer:
         self._thread.start()
         return self
 

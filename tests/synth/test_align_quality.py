@@ -41,9 +41,19 @@ def _ents(*names):
 
 def test_exact_tolerant_and_series_rules():
     text = "We report β-zeacarotene, ZEAXANTHIN and two  sesterterpenoids, plus nuapapuins A and B, erylosides G–J and luteolin 7-glucuronide."
-    ents = _ents("beta-Zeacarotene", "Zeaxanthin", "Sesterterpenoids", "Nuapapuin A", "Nuapapuin B", "Eryloside H", "Luteolin 7-glucuronide", "Luteolin", "Genistein")
+    ents = _ents(
+        "beta-Zeacarotene",
+        "Zeaxanthin",
+        "Sesterterpenoids",
+        "Nuapapuin A",
+        "Nuapapuin B",
+        "Eryloside H",
+        "Luteolin 7-glucuronide",
+        "Luteolin",
+        "Genistein",
+    )
     res = align(text, ents)
-    got = {e: [(text[m.start:m.end], m.method) for m in ms] for e, ms in res.found.items()}
+    got = {e: [(text[m.start : m.end], m.method) for m in ms] for e, ms in res.found.items()}
     assert got["E0"] == [("β-zeacarotene", "tolerant")]
     assert got["E1"] == [("ZEAXANTHIN", "tolerant")]
     assert got["E2"] == [("sesterterpenoids", "tolerant")]
@@ -95,21 +105,32 @@ def test_annotate_builds_a_valid_document_and_drops_only_with_lower_threshold():
     assert any(s < len(title) for s, _ in spans) and any(s > len(title) for s, _ in spans)
 
 
-GOOD = ("Marine sponges are a rich source of bioactive metabolites. In this study, the chemical investigation of the sponge "
-        "Agelas nakamurai collected in Papua New Guinea led to the isolation of Agelasine B and Nakamurol A. Their structures were "
-        "determined by extensive NMR and mass spectrometric analysis, and their cytotoxicity was evaluated against four human cancer "
-        "cell lines, showing moderate activity.")
+GOOD = (
+    "Marine sponges are a rich source of bioactive metabolites. In this study, the chemical investigation of the sponge "
+    "Agelas nakamurai collected in Papua New Guinea led to the isolation of Agelasine B and Nakamurol A. Their structures were "
+    "determined by extensive NMR and mass spectrometric analysis, and their cytotoxicity was evaluated against four human cancer "
+    "cell lines, showing moderate activity."
+)
 
 
 def test_quality_reasons():
-    prompt = "Instructions: write.\nTitle: T\nKeywords: k.\nMain findings: Agelasine B and Nakamurol A were isolated from Agelas nakamurai.\nAbstract:"
+    prompt = (
+        "Instructions: write.\nTitle: T\nKeywords: k.\nMain findings: Agelasine B and Nakamurol A were isolated from Agelas nakamurai.\nAbstract:"
+    )
     assert check_text(GOOD, finish_reason="stop", prompt=prompt) is None
     assert check_text("  \n ", finish_reason="stop", prompt=prompt) == "empty"
     assert check_text(GOOD, finish_reason="length", prompt=prompt) == "truncated"
     assert check_text(GOOD[:-1] + " and", finish_reason="stop", prompt=prompt) == "truncated"
     assert check_text("Agelasine B was isolated.", finish_reason="stop", prompt=prompt) == "too_short"
     assert check_text(GOOD + "\nTitle: another one.", finish_reason="stop", prompt=prompt) == "prompt_echo"
-    assert check_text(prompt.replace("\n", " ") + ".", finish_reason="stop", prompt=prompt.replace("Title:", "T:").replace("Keywords:", "K:").replace("Main findings:", "M:").replace("Instructions:", "I:")) == "prompt_echo"
+    assert (
+        check_text(
+            prompt.replace("\n", " ") + ".",
+            finish_reason="stop",
+            prompt=prompt.replace("Title:", "T:").replace("Keywords:", "K:").replace("Main findings:", "M:").replace("Instructions:", "I:"),
+        )
+        == "prompt_echo"
+    )
     assert check_text(GOOD + " very very very very good.", finish_reason="stop", prompt=prompt) == "repetitive"
     assert check_text(GOOD + " " + GOOD + " " + GOOD, finish_reason="stop", prompt=prompt) == "repetitive"
 

@@ -45,7 +45,9 @@ def test_retries_then_succeeds_with_exponential_backoff():
     assert out.text == "Fine." and out.attempts == 3 and out.finish_reason == "stop"
     assert len(sleeps) == 2 and 0.5 <= sleeps[0] <= 1.0 and 1.0 <= sleeps[1] <= 2.0
     body = srv.requests[0]
-    assert body["prompt"] == PROMPT.text and body["temperature"] == 0.8 and body["max_tokens"] == 64 and body["stop"] == ["\n\n"] and body["seed"] == 7
+    assert (
+        body["prompt"] == PROMPT.text and body["temperature"] == 0.8 and body["max_tokens"] == 64 and body["stop"] == ["\n\n"] and body["seed"] == 7
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,7 +110,9 @@ def test_job_survives_malformed_replies_and_counts_them(tmp_path, seeds):
     failed key stays pending and a rerun completes it."""
     ok = " Marine organisms were studied. " * 3
     script = [
-        ("status", 500), ("status", 500), ("status", 500),  # key 1: gives up after 3 attempts (max_retries=2)
+        ("status", 500),
+        ("status", 500),
+        ("status", 500),  # key 1: gives up after 3 attempts (max_retries=2)
         ("raw", "{oops"),  # key 2: invalid JSON once, then the default answer
         ("ok", "", "stop"),  # key 3: empty completion
         ("ok", ok + "and then the text was cut", "length"),  # key 4: cut by max tokens
@@ -134,7 +138,19 @@ def test_job_survives_malformed_replies_and_counts_them(tmp_path, seeds):
     acc = list(io.read(out / ACCEPTED))  # a valid biorel corpus
     assert len(acc) == 7
     m = acc[0].metadata["synth"]
-    for field in ("backend", "model", "template", "template_sha", "sampling", "seed_id", "sample_index", "temperature", "score", "prompt", "findings"):
+    for field in (
+        "backend",
+        "model",
+        "template",
+        "template_sha",
+        "sampling",
+        "seed_id",
+        "sample_index",
+        "temperature",
+        "score",
+        "prompt",
+        "findings",
+    ):
         assert field in m
     assert m["sampling"]["temperature"] == 0.8 and m["sampling"]["max_tokens"] == 512 and m["score"] == 1.0
     rep = synth_report(out, seeds)
@@ -214,8 +230,28 @@ def test_kill_dash_9_then_rerun_gives_each_record_once(tmp_path, seeds):
             time.sleep(0.05)
         url = f"http://127.0.0.1:{portfile.read_text()}/v1"
         out = tmp_path / "out"
-        cmd = [sys.executable, "-c", "from biorel.cli import main; main()", "synth", str(seed_file), "-o", str(out), "--backend", "openai",
-               "--base-url", url, "--template", "paper", "--n-per-seed", "4", "--temperatures", "0.7,1.0", "--concurrency", "2", "--no-progress"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "from biorel.cli import main; main()",
+            "synth",
+            str(seed_file),
+            "-o",
+            str(out),
+            "--backend",
+            "openai",
+            "--base-url",
+            url,
+            "--template",
+            "paper",
+            "--n-per-seed",
+            "4",
+            "--temperatures",
+            "0.7,1.0",
+            "--concurrency",
+            "2",
+            "--no-progress",
+        ]
         job = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -267,8 +303,28 @@ def test_two_synth_runs_into_one_folder_one_runs_the_other_gets_E050(tmp_path, s
             time.sleep(0.05)
         url = f"http://127.0.0.1:{portfile.read_text()}/v1"
         out = tmp_path / "out"
-        cmd = [sys.executable, "-c", "from biorel.cli import main; main()", "synth", str(seed_file), "-o", str(out), "--backend", "openai",
-               "--base-url", url, "--template", "paper", "--n-per-seed", "4", "--temperatures", "0.7,1.0", "--concurrency", "1", "--no-progress"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "from biorel.cli import main; main()",
+            "synth",
+            str(seed_file),
+            "-o",
+            str(out),
+            "--backend",
+            "openai",
+            "--base-url",
+            url,
+            "--template",
+            "paper",
+            "--n-per-seed",
+            "4",
+            "--temperatures",
+            "0.7,1.0",
+            "--concurrency",
+            "1",
+            "--no-progress",
+        ]
         first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 60
         while time.time() < deadline and not lock_path(out).exists():

@@ -34,7 +34,9 @@ def test_serial_comma_is_allowed_in_lists_only():
     g = findings_grammar("A1, B2 and C3 were isolated from Xus yus and Zus wus. D4 and E5 were isolated from Vus.")
     line = next(x for x in g.splitlines() if x.startswith("findings ::="))
     # the list "A1, B2 and C3" may take the serial comma; "Xus yus and Zus wus" and "D4 and E5" may not
-    assert line == 'findings ::= [Aa] "1, B2" ","? " and " "C3 were isolated from Xus yus" " and " "Zus wus. D4" " and " "E5 were isolated from Vus" end'
+    assert (
+        line == 'findings ::= [Aa] "1, B2" ","? " and " "C3 were isolated from Xus yus" " and " "Zus wus. D4" " and " "E5 were isolated from Vus" end'
+    )
 
 
 def test_findings_without_a_final_period_are_closed_as_written():
@@ -65,7 +67,7 @@ def test_bad_findings(bad):
 
 
 def test_sampling_params_record_the_grammar_hash_not_the_text():
-    p = SamplingParams(0.8, 64, (), 1.0, 7, "root ::= \"x\"")
+    p = SamplingParams(0.8, 64, (), 1.0, 7, 'root ::= "x"')
     d = p.to_dict()
     assert "grammar" not in d and d["grammar_sha"] == grammar_sha('root ::= "x"') and len(d["grammar_sha"]) == 16
     assert "grammar_sha" not in SamplingParams().to_dict()

@@ -43,8 +43,25 @@ def _start(path: str) -> tuple[subprocess.Popen, str, str]:
     """Start the server; returns (process, url, '') or (process, '', why it failed)."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", path, "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "1024"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            path,
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_threads",
+            "2",
+            "--n_ctx",
+            "1024",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 180
@@ -139,9 +156,14 @@ def _states_findings(text: str, findings: str) -> bool:
 def test_guided_in_process_llama_cpp_states_every_findings_sentence(tmp_path):
     """The real llama.cpp sampler under the findings grammar: every reply
     contains its key's findings, so every record is aligned (score 1)."""
-    seeds = [make_seed("S1"), make_seed("S2", "Sterols of a soft coral.", chems=("Cholesterol", "Ergosterol", "Fucosterol"), orgs=("Dendronephthya gigantea",))]
+    seeds = [
+        make_seed("S1"),
+        make_seed("S2", "Sterols of a soft coral.", chems=("Cholesterol", "Ergosterol", "Fucosterol"), orgs=("Dendronephthya gigantea",)),
+    ]
     backend = make_backend("llama-cpp", model=_model_path(), n_threads=2)
-    cfg = SynthConfig(n_per_seed=2, max_tokens=400, guide="findings", guide_options=FindingsGuide(intro_sentences=1, rest_sentences=1, max_sentence_chars=120))
+    cfg = SynthConfig(
+        n_per_seed=2, max_tokens=400, guide="findings", guide_options=FindingsGuide(intro_sentences=1, rest_sentences=1, max_sentence_chars=120)
+    )
     out = tmp_path / "out"
     try:
         # without stop strings: a stop string may still cut a guided reply short (the

@@ -61,13 +61,33 @@ def test_transformers_backend_with_gguf():
 
 
 def test_cli_synth_and_report(tmp_path):
-    seeds = [make_seed("S1", abstract="Agelasine B and Nakamurol A occur in this sponge, as reported here in an abstract of real text."), make_seed("S2", "Carotenoids.", chems=("Zeaxanthin",), orgs=("Flavobacterium",))]
+    seeds = [
+        make_seed("S1", abstract="Agelasine B and Nakamurol A occur in this sponge, as reported here in an abstract of real text."),
+        make_seed("S2", "Carotenoids.", chems=("Zeaxanthin",), orgs=("Flavobacterium",)),
+    ]
     seed_file = tmp_path / "seeds.jsonl"
     io.write(seeds, seed_file)
     out = tmp_path / "out"
     runner = CliRunner()
     with ScriptedServer() as srv:
-        r = runner.invoke(app, ["synth", str(seed_file), "-o", str(out), "--backend", "openai", "--base-url", srv.base_url, "--template", "paper", "--n-per-seed", "2", "--no-progress"])
+        r = runner.invoke(
+            app,
+            [
+                "synth",
+                str(seed_file),
+                "-o",
+                str(out),
+                "--backend",
+                "openai",
+                "--base-url",
+                srv.base_url,
+                "--template",
+                "paper",
+                "--n-per-seed",
+                "2",
+                "--no-progress",
+            ],
+        )
     assert r.exit_code == 0, r.output
     assert "4 written (4 accepted" in r.output
     r = runner.invoke(app, ["synth-report", str(out), "--json"])

@@ -46,7 +46,17 @@ def _records(out: Path) -> list[dict]:
 def _genista() -> Document:
     """The shape of seed 18167044: 12 entities, three organisms (6, 2 and 1 chemicals)."""
     orgs = ["Genista morisii", "Bituminaria bituminosa", "Genista ephedroides"]
-    chems = ["Luteolin 7-glucuronide", "Genistein", "Daidzein", "Luteolin", "5-O-Methylgenistein", "Genistin", "Pterocarpan X", "Bitucarpin A", "Licoflavone C"]
+    chems = [
+        "Luteolin 7-glucuronide",
+        "Genistein",
+        "Daidzein",
+        "Luteolin",
+        "5-O-Methylgenistein",
+        "Genistin",
+        "Pterocarpan X",
+        "Bitucarpin A",
+        "Licoflavone C",
+    ]
     pairs = [("O0", f"C{i}") for i in range(6)] + [("O1", "C6"), ("O1", "C7"), ("O2", "C8")]
     return make_seed("G", "Phenolics of leguminous plants.", chems=chems, orgs=orgs, rels=pairs)
 
@@ -81,8 +91,17 @@ def test_a_cut_series_stays_a_series():
     doc = _series_seed()
     groups = seed_groups(doc, 6)
     assert [g.of for g in groups] == [2, 2] and [len(g.targets) for g in groups] == [6, 6]
-    assert [verbalise(g.doc) for g in groups] == ["Oxytropiols A-E were isolated from Alternaria oxytropis.", "Oxytropiols F-J were isolated from Alternaria oxytropis."]
-    assert groups[0].provenance() == {"index": 0, "of": 2, "relations": [r.id for r in groups[0].doc.relations], "n_entities": 6, "seed_relations": 10}
+    assert [verbalise(g.doc) for g in groups] == [
+        "Oxytropiols A-E were isolated from Alternaria oxytropis.",
+        "Oxytropiols F-J were isolated from Alternaria oxytropis.",
+    ]
+    assert groups[0].provenance() == {
+        "index": 0,
+        "of": 2,
+        "relations": [r.id for r in groups[0].doc.relations],
+        "n_entities": 6,
+        "seed_relations": 10,
+    }
 
 
 @settings(max_examples=150, deadline=None)
@@ -128,7 +147,13 @@ def test_split_job_targets_one_group_per_record(tmp_path):
         r = recs[f"G|t=0.8|i={i}"]
         m = r["metadata"]["synth"]
         g = i % 3  # sample i targets group i mod 3
-        assert m["group"] == {"index": g, "of": 3, "relations": group_rels[g], "n_entities": len(_entities([x for x in seeds[0].relations if x.id in group_rels[g]])), "seed_relations": 9}
+        assert m["group"] == {
+            "index": g,
+            "of": 3,
+            "relations": group_rels[g],
+            "n_entities": len(_entities([x for x in seeds[0].relations if x.id in group_rels[g]])),
+            "seed_relations": 9,
+        }
         # findings, labels and score cover the group only
         assert [x["id"] for x in r["relations"]] == group_rels[g]
         assert {e["id"] for e in r["entities"]} == _entities([x for x in seeds[0].relations if x.id in group_rels[g]])
@@ -211,7 +236,8 @@ def test_completion_repair_reprompts_with_the_missing_names(tmp_path):
         b.close()
     assert len(srv.requests) == 2
     assert srv.requests[1]["prompt"] == srv.requests[0]["prompt"].replace(
-        f"Main findings: {AGELAS}\n", f'Main findings: {AGELAS} The abstract names each of these exactly as written: "Agelas nakamurai", "Agelasine B" and "Nakamurol A".\n'
+        f"Main findings: {AGELAS}\n",
+        f'Main findings: {AGELAS} The abstract names each of these exactly as written: "Agelas nakamurai", "Agelasine B" and "Nakamurol A".\n',
     )
     assert s.accepted_after_repair == 1 and s.failed_attempts == {"low_score": 1}
 
@@ -306,8 +332,28 @@ def test_cli_options(tmp_path):
     r = runner.invoke(app, ["synth", str(seed_file), "-o", str(tmp_path / "o"), "--max-entities", "1"])
     assert r.exit_code == 1 and "E321" in r.output
     with ScriptedServer(forget_unless=MARKER) as srv:
-        r = runner.invoke(app, ["synth", str(seed_file), "-o", str(tmp_path / "o"), "--backend", "openai", "--base-url", srv.base_url, "--template", "paper",
-                                "--n-per-seed", "3", "--max-entities", "8", "--repairs", "1", "--no-progress"])
+        r = runner.invoke(
+            app,
+            [
+                "synth",
+                str(seed_file),
+                "-o",
+                str(tmp_path / "o"),
+                "--backend",
+                "openai",
+                "--base-url",
+                srv.base_url,
+                "--template",
+                "paper",
+                "--n-per-seed",
+                "3",
+                "--max-entities",
+                "8",
+                "--repairs",
+                "1",
+                "--no-progress",
+            ],
+        )
     assert r.exit_code == 0, r.output
     text = " ".join(r.output.split())  # the console wraps long lines
     assert "3 written (3 accepted, 100.0%: 0 first time, 3 after repair)" in text and "1 seeds split; 6 generations" in text
@@ -332,9 +378,32 @@ def test_kill_dash_9_in_split_and_repair_mode_gives_each_record_once(tmp_path, s
             time.sleep(0.05)
         url = f"http://127.0.0.1:{portfile.read_text()}/v1"
         out = tmp_path / "out"
-        cmd = [sys.executable, "-c", "from biorel.cli import main; main()", "synth", str(seed_file), "-o", str(out), "--backend", "openai",
-               "--base-url", url, "--template", "paper", "--n-per-seed", "3", "--temperatures", "0.7,1.0", "--concurrency", "2",
-               "--max-entities", "3", "--repairs", "1", "--no-progress"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "from biorel.cli import main; main()",
+            "synth",
+            str(seed_file),
+            "-o",
+            str(out),
+            "--backend",
+            "openai",
+            "--base-url",
+            url,
+            "--template",
+            "paper",
+            "--n-per-seed",
+            "3",
+            "--temperatures",
+            "0.7,1.0",
+            "--concurrency",
+            "2",
+            "--max-entities",
+            "3",
+            "--repairs",
+            "1",
+            "--no-progress",
+        ]
         job = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -63,11 +63,20 @@ def test_verbaliser_on_the_16_seeds(mirror):
     docs = {d.id: d for d in io.read(mirror / "abroad_re_lotus" / "examples__example-input.json")}
     assert len(docs) == 16
     # hand-written from the relation lists in the file
-    assert verbalise(docs["18273876"]) == "Albibrissinoside B, Seguinoside K and Kaephuoside B were isolated from Lonchocarpus sericeus and Nanhaia speciosa."
+    assert (
+        verbalise(docs["18273876"])
+        == "Albibrissinoside B, Seguinoside K and Kaephuoside B were isolated from Lonchocarpus sericeus and Nanhaia speciosa."
+    )
     assert verbalise(docs["31151062"]) == "Oxytropiols A-J were isolated from Alternaria oxytropis."
-    assert verbalise(docs["26896350"]) == "Unii-gns9eex31X, Bullatine B and Benzaconine were isolated from Aconitum pendulum. Aconine was isolated from Aconitum carmichaelii."
+    assert (
+        verbalise(docs["26896350"])
+        == "Unii-gns9eex31X, Bullatine B and Benzaconine were isolated from Aconitum pendulum. Aconine was isolated from Aconitum carmichaelii."
+    )
     assert verbalise(docs["15605380"]) == "Kynurenic acid was isolated from Homo sapiens."
-    assert verbalise(docs["7553976"], numbered=True) == "Achyranthoside B (1) and CID 10440913 (2) were isolated from Achyranthes bidentata and Achyranthes fauriei."
+    assert (
+        verbalise(docs["7553976"], numbered=True)
+        == "Achyranthoside B (1) and CID 10440913 (2) were isolated from Achyranthes bidentata and Achyranthes fauriei."
+    )
     for d in docs.values():
         inp = seed_input(d)
         assert inp.title and inp.keywords.endswith(".")
@@ -86,7 +95,11 @@ def test_series_rules():
 
 
 def test_non_produces_relations_and_errors():
-    doc = Document("d", entities=[Entity("G", "gene", name="BRCA1"), Entity("D", "disease", name="breast cancer")], relations=[Relation("R1", "Association", "G", "D")])
+    doc = Document(
+        "d",
+        entities=[Entity("G", "gene", name="BRCA1"), Entity("D", "disease", name="breast cancer")],
+        relations=[Relation("R1", "Association", "G", "D")],
+    )
     assert verbalise(doc) == "BRCA1 association breast cancer."
     with pytest.raises(BiorelError) as e:
         verbalise(Document("empty"))

@@ -44,8 +44,22 @@ def test_model_section_is_validated_by_its_architecture():
 def test_overrides_forms_and_types(tmp_path):
     p = tmp_path / "c.toml"
     p.write_text('[training]\nlr = 1e-4\n[model]\nscheme = "BIO"\n')
-    cfg = load_config(p, ["--training.lr", "3e-5", "--model.scheme=BILOU", "--training.seed", "-1",
-                          "--model.entity_types", '["A", "B"]', "--model.encoder.name", "my/folder", "--training.bf16", "on"])
+    cfg = load_config(
+        p,
+        [
+            "--training.lr",
+            "3e-5",
+            "--model.scheme=BILOU",
+            "--training.seed",
+            "-1",
+            "--model.entity_types",
+            '["A", "B"]',
+            "--model.encoder.name",
+            "my/folder",
+            "--training.bf16",
+            "on",
+        ],
+    )
     assert cfg.training.lr == 3e-5 and cfg.model.scheme == "BILOU" and cfg.training.seed == -1
     assert cfg.model.entity_types == ["A", "B"] and cfg.model.encoder.name == "my/folder" and cfg.training.bf16 == "on"
     assert parse_overrides(["--training.max-steps", "5"]) == {"training.max_steps": 5}

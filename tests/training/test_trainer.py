@@ -58,7 +58,15 @@ def test_same_seed_same_model(tok, tmp_path):
 def test_output_folder_contents(tok, tmp_path):
     res = train(make_cfg(tok, tmp_path / "o", grad_accum=2), train_docs=TRAIN, dev_docs=DEV)
     best = res.best_dir
-    for name in ("config.json", "labels.json", "model.safetensors", "encoder/config.json", "tokenizer/tokenizer.json", "metrics.json", "provenance.json"):
+    for name in (
+        "config.json",
+        "labels.json",
+        "model.safetensors",
+        "encoder/config.json",
+        "tokenizer/tokenizer.json",
+        "metrics.json",
+        "provenance.json",
+    ):
         assert (best / name).exists(), name
     metrics = json.loads((best / "metrics.json").read_text())
     # the joint model's default dev scorers, through the registered evaluators
@@ -246,7 +254,9 @@ def test_freeze_embeddings_keeps_the_word_piece_matrix(tok, tmp_path):
     w = weights(res.best_dir)
     key = "encoder.embeddings.word_embeddings.weight"
     assert torch.equal(w[key], fresh.net.encoder.get_input_embeddings().weight.detach())
-    assert not torch.equal(w["encoder.encoder.layer.0.attention.self.query.weight"], fresh.net.state_dict()["encoder.encoder.layer.0.attention.self.query.weight"])
+    assert not torch.equal(
+        w["encoder.encoder.layer.0.attention.self.query.weight"], fresh.net.state_dict()["encoder.encoder.layer.0.attention.self.query.weight"]
+    )
     assert t.provenance["frozen"]["input_embeddings"] == list(w[key].shape)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -145,7 +145,9 @@ def report_table(report) -> Table:
     ci_row(ci_label, "micro")
     t.add_row("macro", "", "", "", f"{ma.precision:.4f}", f"{ma.recall:.4f}", f"{ma.f1:.4f}")
     ci_row(ci_label, "macro")
-    t.caption = f"primary {report.primary_metric} = {report.primary:.4f}; macro over {ma.n_types} types" + ("; CI: bootstrap over documents" if iv else "")
+    t.caption = f"primary {report.primary_metric} = {report.primary:.4f}; macro over {ma.n_types} types" + (
+        "; CI: bootstrap over documents" if iv else ""
+    )
     return t
 
 
@@ -169,19 +171,19 @@ def _parse_options(items: list[str] | None) -> dict[str, Any]:
 def evaluate(
     gold: Path = typer.Argument(..., help="gold file or folder (any supported format)"),
     pred: Path = typer.Argument(..., help="predicted file or folder (any supported format)"),
-    task: Optional[str] = typer.Option(None, "--task", "-t", help="ner or re (picks the default protocol: ner / concept)"),
-    protocol: Optional[str] = typer.Option(None, "--protocol", "-p", help="evaluator name or alias: ner, concept, cid, mention, e2e, abroad, sentence"),
-    gold_format: Optional[str] = typer.Option(None, "--gold-format", help="gold format (default: from the file name)"),
-    pred_format: Optional[str] = typer.Option(None, "--pred-format", help="predicted format (default: from the file name)"),
-    match: Optional[str] = typer.Option(None, "--match", help="NER matching: strict, overlap or type-agnostic"),
+    task: str | None = typer.Option(None, "--task", "-t", help="ner or re (picks the default protocol: ner / concept)"),
+    protocol: str | None = typer.Option(None, "--protocol", "-p", help="evaluator name or alias: ner, concept, cid, mention, e2e, abroad, sentence"),
+    gold_format: str | None = typer.Option(None, "--gold-format", help="gold format (default: from the file name)"),
+    pred_format: str | None = typer.Option(None, "--pred-format", help="predicted format (default: from the file name)"),
+    match: str | None = typer.Option(None, "--match", help="NER matching: strict, overlap or type-agnostic"),
     untyped: bool = typer.Option(False, "--untyped", help="RE: ignore the relation type"),
-    directed: Optional[bool] = typer.Option(None, "--directed/--undirected", help="RE: argument order matters (default: the protocol's)"),
-    option: Optional[list[str]] = typer.Option(None, "--option", "-O", help="other evaluator option key=value (JSON values)"),
+    directed: bool | None = typer.Option(None, "--directed/--undirected", help="RE: argument order matters (default: the protocol's)"),
+    option: list[str] | None = typer.Option(None, "--option", "-O", help="other evaluator option key=value (JSON values)"),
     outputs: bool = typer.Option(False, "--outputs", help="PRED holds raw model outputs ({id: text}), e.g. for --protocol abroad"),
     n_resamples: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for the intervals (0: none)"),
     seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
-    json_path: Optional[Path] = typer.Option(None, "--json", "--output", "-o", help="write the report as JSON here ('-': stdout)"),
-    report_dir: Optional[Path] = typer.Option(None, "--report", help="write an HTML report with PNG plots into this folder"),
+    json_path: Path | None = typer.Option(None, "--json", "--output", "-o", help="write the report as JSON here ('-': stdout)"),
+    report_dir: Path | None = typer.Option(None, "--report", help="write an HTML report with PNG plots into this folder"),
     lenient: bool = typer.Option(False, "--lenient", help="skip bad input items (each is reported on stderr)"),
 ) -> None:
     """Score PRED against GOLD; prints a table with bootstrap CIs."""
@@ -196,8 +198,16 @@ def evaluate(
     diags = Diagnostics()
     try:
         report = evaluate_files(
-            gold, pred, protocol=protocol, task=task, gold_format=gold_format, pred_format=pred_format,
-            outputs=outputs, lenient=lenient, diagnostics=diags, **opts,
+            gold,
+            pred,
+            protocol=protocol,
+            task=task,
+            gold_format=gold_format,
+            pred_format=pred_format,
+            outputs=outputs,
+            lenient=lenient,
+            diagnostics=diags,
+            **opts,
         )
         if report_dir is not None:
             from ..evaluation.html import write_html_report

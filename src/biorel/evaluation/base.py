@@ -14,7 +14,8 @@ is passed they are reported there instead and the item is skipped.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar
+from collections.abc import Iterable
 
 import numpy as np
 

@@ -18,7 +18,7 @@ was drawn) and its per-type totals are ``W[b] @ counts``.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -62,7 +62,9 @@ def _metric_values(totals: np.ndarray, metric: str, types: list[str]) -> np.ndar
         return aggregate(totals, metric)
     ty, _, which = metric.rpartition(":")
     if ty not in types or which not in ("precision", "recall", "f1"):
-        raise error("E201", option="metric", value=metric, reason=f"choose one of {', '.join(AGGREGATE_METRICS)} or '<type>:f1' with a type in {types}")
+        raise error(
+            "E201", option="metric", value=metric, reason=f"choose one of {', '.join(AGGREGATE_METRICS)} or '<type>:f1' with a type in {types}"
+        )
     return type_metric(totals, types.index(ty), which)
 
 

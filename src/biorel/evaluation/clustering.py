@@ -21,7 +21,8 @@ run with the lowest inertia wins) and a fixed ``seed``, in numpy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.special import comb

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import error
 from .plots import plot_confusion, plot_per_type, plot_pr_curve
@@ -42,7 +42,9 @@ def _metrics_table(r: Report) -> str:
             f"<td>{_fmt(c.precision)}</td><td>{_fmt(c.recall)}</td><td>{_fmt(c.f1)}</td></tr>"
         )
     m = r.macro
-    rows.append(f"<tr><td>macro ({m.n_types} types)</td><td></td><td></td><td></td><td>{_fmt(m.precision)}</td><td>{_fmt(m.recall)}</td><td>{_fmt(m.f1)}</td></tr>")
+    rows.append(
+        f"<tr><td>macro ({m.n_types} types)</td><td></td><td></td><td></td><td>{_fmt(m.precision)}</td><td>{_fmt(m.recall)}</td><td>{_fmt(m.f1)}</td></tr>"
+    )
     head = "<thead><tr><th>type</th><th>TP</th><th>FP</th><th>FN</th><th>precision</th><th>recall</th><th>F1</th></tr></thead>"
     return f"<table>{head}<tbody>{''.join(rows)}</tbody></table>"
 

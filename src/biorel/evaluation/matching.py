@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -72,7 +72,9 @@ def dedupe(items: Iterable[MatchItem]) -> list[MatchItem]:
     return list(best.values())
 
 
-def _max_matching(gold: Sequence[MatchItem], pred: Sequence[MatchItem], edge: Callable[[MatchItem, MatchItem], bool], adjacency: np.ndarray | None = None) -> list[tuple[int, int]]:
+def _max_matching(
+    gold: Sequence[MatchItem], pred: Sequence[MatchItem], edge: Callable[[MatchItem, MatchItem], bool], adjacency: np.ndarray | None = None
+) -> list[tuple[int, int]]:
     if not gold or not pred:
         return []
     if adjacency is not None:
@@ -109,7 +111,12 @@ def _equal_matching(gold: Sequence[MatchItem], pred: Sequence[MatchItem], key: C
 
 
 def match(
-    gold: Sequence[MatchItem], pred: Sequence[MatchItem], compatible: Compatible | None = None, *, typed: bool = True, adjacency: Adjacency | None = None
+    gold: Sequence[MatchItem],
+    pred: Sequence[MatchItem],
+    compatible: Compatible | None = None,
+    *,
+    typed: bool = True,
+    adjacency: Adjacency | None = None,
 ) -> list[tuple[int, int]]:
     """Maximum one-to-one matching; returns ``(gold index, pred index)`` pairs."""
     if compatible is None:
@@ -125,7 +132,13 @@ def match(
 
 
 def score_items(
-    doc: str, gold: Iterable[MatchItem], pred: Iterable[MatchItem], compatible: Compatible | None = None, *, confusion: bool = True, adjacency: Adjacency | None = None
+    doc: str,
+    gold: Iterable[MatchItem],
+    pred: Iterable[MatchItem],
+    compatible: Compatible | None = None,
+    *,
+    confusion: bool = True,
+    adjacency: Adjacency | None = None,
 ) -> DocResult:
     """Count TP/FP/FN per type for one document (see the module rules)."""
     gold_in, pred_in = list(gold), list(pred)

@@ -23,7 +23,8 @@ other types are left out of both sides and counted in the report notes.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

@@ -67,7 +67,8 @@ Protocols:
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from dataclasses import dataclass
 

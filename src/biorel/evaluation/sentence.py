@@ -21,7 +21,8 @@ instance (a sentence with its two marked entities). The rules:
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from ..errors import Diagnostics
 from ..types import Document, Example

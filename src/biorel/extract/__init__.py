@@ -35,7 +35,8 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
+from collections.abc import Iterable, Iterator
 
 from ..errors import BiorelError, Diagnostics, error
 from ..jobs import Journal, exclusive_lock
@@ -143,8 +144,15 @@ def _progress(console, enabled: bool):
             speed = task.finished_speed or task.speed
             return Text(f"{speed:.1f} docs/s" if speed else "- docs/s")
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} docs"), Rate(), TimeElapsedColumn(),
-                    console=console, disable=not enabled)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed} docs"),
+        Rate(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not enabled,
+    )
 
 
 def extract(
@@ -175,7 +183,6 @@ def extract(
     from rich.console import Console
 
     from .. import io
-    from ..errors import Diagnostics
     from ..models import MODES, load_model, resolve_mode
     from ..models.base import MODE_ALIASES, PRECISIONS
 
@@ -219,12 +226,46 @@ def extract(
         model_obj.cfg.window_batch = window_batch
 
     with exclusive_lock(out):
-        return _run(input, in_fmt, out, out_fmt, model_obj, model_dir, fingerprint, mode, batch_tokens, threshold, use_gold_ids, resume, lenient,
-                    reader_options, progress, console, precision)
+        return _run(
+            input,
+            in_fmt,
+            out,
+            out_fmt,
+            model_obj,
+            model_dir,
+            fingerprint,
+            mode,
+            batch_tokens,
+            threshold,
+            use_gold_ids,
+            resume,
+            lenient,
+            reader_options,
+            progress,
+            console,
+            precision,
+        )
 
 
-def _run(input, in_fmt, out: Path, out_fmt, model_obj, model_dir, fingerprint, mode, batch_tokens, threshold, use_gold_ids, resume, lenient,
-         reader_options, progress, console, precision) -> ExtractStats:
+def _run(
+    input,
+    in_fmt,
+    out: Path,
+    out_fmt,
+    model_obj,
+    model_dir,
+    fingerprint,
+    mode,
+    batch_tokens,
+    threshold,
+    use_gold_ids,
+    resume,
+    lenient,
+    reader_options,
+    progress,
+    console,
+    precision,
+) -> ExtractStats:
     """The locked part of :func:`extract`: resume, predict into the journal, write ``out``."""
     from .. import io
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import Diagnostics, error
 from ..registry import registry
@@ -83,7 +83,9 @@ def detect_format(path: str | os.PathLike, *, for_writing: bool = False) -> Form
                 return f
         raise error("E003", path=str(path), choices=", ".join(format_names()))
     name = p.name.lower()
-    candidates = [(max(len(e) for e in f.extensions if name.endswith(e)), f) for f in formats if any(name.endswith(e) for e in f.extensions)]  # a directory format's extensions name the single files it also reads (brat .ann, text .txt)
+    candidates = [
+        (max(len(e) for e in f.extensions if name.endswith(e)), f) for f in formats if any(name.endswith(e) for e in f.extensions)
+    ]  # a directory format's extensions name the single files it also reads (brat .ann, text .txt)
     candidates.sort(key=lambda t: -t[0])
     tied = [f for n, f in candidates if n == candidates[0][0]] if candidates else []
     if len(tied) == 1:
@@ -114,7 +116,9 @@ def resolve_format(path: str | os.PathLike, fmt: str | None) -> Format:
     return get_format(fmt) if fmt else detect_format(path)
 
 
-def read(path: str | os.PathLike, format: str | None = None, *, lenient: bool = False, diagnostics: Diagnostics | None = None, **options) -> Iterator[Document]:
+def read(
+    path: str | os.PathLike, format: str | None = None, *, lenient: bool = False, diagnostics: Diagnostics | None = None, **options
+) -> Iterator[Document]:
     """Stream validated documents from ``path``."""
     return resolve_format(path, format).api.iterparse(path, lenient=lenient, diagnostics=diagnostics, **options)
 

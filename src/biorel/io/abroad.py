@@ -45,7 +45,8 @@ abstracts); documents are then yielded one at a time.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, TextIO
+from collections.abc import Iterable, Iterator
 
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
@@ -103,7 +104,13 @@ def _items(name: str, text: str) -> Iterator[tuple[str, Any, SourceLocation]]:
     i = _ws(text, 0)
     if text[i : i + 1] != "{":
         found = "nothing" if i >= len(text) else repr(text[i])
-        raise error("E144", where=SourceLocation(name, text.count("\n", 0, i) + 1, path="$"), what="top level", expected="an object {key: document}", found=found)
+        raise error(
+            "E144",
+            where=SourceLocation(name, text.count("\n", 0, i) + 1, path="$"),
+            what="top level",
+            expected="an object {key: document}",
+            found=found,
+        )
     i = _ws(text, i + 1)
     seen: set[str] = set()
     if text[i : i + 1] == "}":
@@ -185,8 +192,10 @@ class _Reader:
             return None
         title = obj.get("ArticleTitle")
         if not isinstance(title, str):
-            err = error("E145", where=self.where, what=f"document '{self.key}'", key="ArticleTitle") if title is None else error(
-                "E144", where=self.at(".ArticleTitle"), what="ArticleTitle", expected="a string", found=_jtype(title)
+            err = (
+                error("E145", where=self.where, what=f"document '{self.key}'", key="ArticleTitle")
+                if title is None
+                else error("E144", where=self.at(".ArticleTitle"), what="ArticleTitle", expected="a string", found=_jtype(title))
             )
             self.problem(err, "document skipped")
             return None
@@ -194,7 +203,10 @@ class _Reader:
         abstract = obj.get("AbstractText")
         if "AbstractText" in obj:
             if not isinstance(abstract, str):
-                self.problem(error("E144", where=self.at(".AbstractText"), what="AbstractText", expected="a string", found=_jtype(abstract)), "document skipped")
+                self.problem(
+                    error("E144", where=self.at(".AbstractText"), what="AbstractText", expected="a string", found=_jtype(abstract)),
+                    "document skipped",
+                )
                 return None
             passages.append(Passage(len(title) + 1, abstract, "abstract"))
         layout: dict[str, Any] = {"keys": list(obj)}
@@ -205,7 +217,10 @@ class _Reader:
             layout[f"{list_key}_keys"] = self.entities(obj, list_key, etype, doc, item_where)
         self.relations(obj, doc, item_where)
         if LAYOUT in metadata:
-            self.problem(error("E144", where=self.at(f".{LAYOUT}"), what=f"key '{LAYOUT}'", expected="absent (biorel keeps its layout there)", found="it"), "document skipped")
+            self.problem(
+                error("E144", where=self.at(f".{LAYOUT}"), what=f"key '{LAYOUT}'", expected="absent (biorel keeps its layout there)", found="it"),
+                "document skipped",
+            )
             return None
         doc.metadata[LAYOUT] = layout
         return RawDocument(doc, self.where, item_where)
@@ -213,7 +228,9 @@ class _Reader:
     def entities(self, obj: dict, list_key: str, etype: str, doc: Document, item_where: dict) -> list[str]:
         entries = obj.get(list_key, [])
         if not isinstance(entries, list):
-            self.problem(error("E144", where=self.at(f".{list_key}"), what=list_key, expected="an array", found=_jtype(entries)), f"{list_key} skipped")
+            self.problem(
+                error("E144", where=self.at(f".{list_key}"), what=list_key, expected="an array", found=_jtype(entries)), f"{list_key} skipped"
+            )
             return []
         good: list[dict] = []
         by_id: dict[str, Entity] = {}
@@ -224,8 +241,10 @@ class _Reader:
                 continue
             bad = next((k for k in ("id", "label") if not isinstance(entry.get(k), str)), None)
             if bad is not None:
-                err = error("E145", where=self.at(path), what=f"{list_key} entry", key=bad) if bad not in entry else error(
-                    "E144", where=self.at(f"{path}.{bad}"), what=bad, expected="a string", found=_jtype(entry[bad])
+                err = (
+                    error("E145", where=self.at(path), what=f"{list_key} entry", key=bad)
+                    if bad not in entry
+                    else error("E144", where=self.at(f"{path}.{bad}"), what=bad, expected="a string", found=_jtype(entry[bad]))
                 )
                 self.problem(err, "entry skipped")
                 continue
@@ -344,7 +363,12 @@ def to_json_object(doc: Document) -> dict[str, Any]:
     keys = layout.get("keys")
     if keys is None:
         head = ["PMID"] if "PMID" in values else []
-        keys = head + ["ArticleTitle", "AbstractText"] + [k for k in values if k not in STRUCTURAL and k not in head] + ["chemicals", "organisms", "relations"]
+        keys = (
+            head
+            + ["ArticleTitle", "AbstractText"]
+            + [k for k in values if k not in STRUCTURAL and k not in head]
+            + ["chemicals", "organisms", "relations"]
+        )
     return _ordered(values, list(keys))
 
 
@@ -389,6 +413,12 @@ iterparse, load, loads, dump, dumps = _api.iterparse, _api.load, _api.loads, _ap
 
 registry.formats.register(
     "biorel.ABroadJSON.v1",
-    Format("abroad", _api, extensions=(".abroad.json", ".json"), description="ABroad-RE JSON (PMID -> title, abstract, chemicals, organisms, relations)", sniff=sniff),
+    Format(
+        "abroad",
+        _api,
+        extensions=(".abroad.json", ".json"),
+        description="ABroad-RE JSON (PMID -> title, abstract, chemicals, organisms, relations)",
+        sniff=sniff,
+    ),
     aliases=("abroad",),
 )

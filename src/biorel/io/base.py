@@ -23,7 +23,8 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, TextIO
+from typing import IO, Any, TextIO
+from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import BiorelError, Diagnostics, FormatError, Problem, SourceLocation, error
 from ..types import Document
@@ -251,12 +252,28 @@ def checked(
             repaired = repair_document(doc, violations)
             if repaired is None:
                 continue
-            dropped_rel = before - {r.id for r in repaired.relations} - {r.id for r in repaired.nary_relations} - {v.item_id for v in violations if v.kind == "relation"}
+            dropped_rel = (
+                before
+                - {r.id for r in repaired.relations}
+                - {r.id for r in repaired.nary_relations}
+                - {v.item_id for v in violations if v.kind == "relation"}
+            )
             diagnostics.extend(
-                Problem("E014", raw.item_where.get(rid, raw.where), f"relation '{rid}' of document '{doc.id}' lost an argument that was skipped", "relation skipped")
+                Problem(
+                    "E014",
+                    raw.item_where.get(rid, raw.where),
+                    f"relation '{rid}' of document '{doc.id}' lost an argument that was skipped",
+                    "relation skipped",
+                )
                 for rid in sorted(dropped_rel)
             )
             doc = repaired
+            # a repair can leave nothing (a text-less document whose annotations were all skipped)
+            left = check_document(doc, where=raw.where, item_where=raw.item_where, require_text=require_text)
+            if left:
+                for v in left:
+                    diagnostics.add(v.error, "document skipped")
+                continue
         yield doc
 
 
@@ -280,7 +297,7 @@ def is_blank_source(source: Source) -> bool:
     if isinstance(source, (str, os.PathLike)):
         return Path(source).is_file() and is_blank(source)
     if isinstance(source, io.StringIO):
-        return not source.getvalue()[source.tell():].strip()
+        return not source.getvalue()[source.tell() :].strip()
     return False
 
 
@@ -302,7 +319,13 @@ def check_options(options: dict[str, Any], valid: tuple[str, ...] | None, what: 
         return
     for key in options:
         if key not in valid:
-            raise error("E005", kind=what, option=key, value=options[key], reason=f"not an option of the {what}; its options are: {', '.join(valid) or 'none'}")
+            raise error(
+                "E005",
+                kind=what,
+                option=key,
+                value=options[key],
+                reason=f"not an option of the {what}; its options are: {', '.join(valid) or 'none'}",
+            )
 
 
 def json_like(
@@ -314,7 +337,9 @@ def json_like(
     empty JSON or XML file, a table without a header)."""
     read_options, write_options = option_names(raw_reader, 1), option_names(writer, 2)
 
-    def iterparse(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None, validate: bool = True, **options) -> Iterator[Document]:
+    def iterparse(
+        source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None, validate: bool = True, **options
+    ) -> Iterator[Document]:
         if raw_reader is None:
             raise error("E004", name=fmt, action="read")
         check_options(options, read_options, f"{fmt} reader")

@@ -35,7 +35,8 @@ import io
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, TextIO
+from typing import IO, Any, TextIO
+from collections.abc import Iterable, Iterator
 
 from ..errors import Diagnostics, FormatError, SourceLocation, error
 from ..registry import registry
@@ -235,6 +236,12 @@ iterparse, load, loads, dump, dumps = _api.iterparse, _api.load, _api.loads, _ap
 
 registry.formats.register(
     "biorel.BC2.v1",
-    Format("bc2", _api, extensions=(".in",), description="BioCreative II GM: '<id> <sentence>' + GENE.eval/ALTGENE.eval (non-whitespace offsets)", sniff=_sniff),
+    Format(
+        "bc2",
+        _api,
+        extensions=(".in",),
+        description="BioCreative II GM: '<id> <sentence>' + GENE.eval/ALTGENE.eval (non-whitespace offsets)",
+        sniff=_sniff,
+    ),
     aliases=("bc2", "bc2gm"),
 )

@@ -61,7 +61,8 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, TextIO
+from collections.abc import Iterable, Iterator
 
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
@@ -329,7 +330,9 @@ class _AnnParser:
             item.infons.setdefault(key, []).append(dict(rec))
 
 
-def parse(doc_id: str, text: str, ann: Source | None, *, where: SourceLocation, lenient: bool = False, diagnostics: Diagnostics | None = None) -> RawDocument:
+def parse(
+    doc_id: str, text: str, ann: Source | None, *, where: SourceLocation, lenient: bool = False, diagnostics: Diagnostics | None = None
+) -> RawDocument:
     """Parse one brat document from its text and its ``.ann`` source."""
     doc = Document(id=doc_id, passages=[Passage(0, text)])
     parser = _AnnParser(doc, lenient, ensure_diagnostics(lenient, diagnostics))
@@ -469,7 +472,9 @@ def ann_lines(doc: Document) -> list[str]:
 
     for r in doc.relations:
         if r.level != "mention":
-            raise error("E124", doc=doc.id, fmt=FMT, reason=f"relation '{r.id}' is between entities; brat relations are between text-bound annotations")
+            raise error(
+                "E124", doc=doc.id, fmt=FMT, reason=f"relation '{r.id}' is between entities; brat relations are between text-bound annotations"
+            )
         for arg in (r.head, r.tail):
             if arg not in mention_ids:
                 raise error("E124", doc=doc.id, fmt=FMT, reason=f"relation '{r.id}' names '{arg}', which is not a mention")
@@ -515,7 +520,12 @@ def ann_text(doc: Document) -> str:
 def _write_stream(docs: Iterable[Document], fh: TextIO) -> int:
     docs = list(docs)
     if len(docs) != 1:
-        raise error("E124", doc=", ".join(d.id for d in docs[:3]) or "(none)", fmt=FMT, reason=f"a stream holds one document's .ann; got {len(docs)} (write to a folder)")
+        raise error(
+            "E124",
+            doc=", ".join(d.id for d in docs[:3]) or "(none)",
+            fmt=FMT,
+            reason=f"a stream holds one document's .ann; got {len(docs)} (write to a folder)",
+        )
     fh.write(ann_text(docs[0]))
     return 1
 

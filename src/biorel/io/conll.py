@@ -35,7 +35,8 @@ A document read from CoNLL is written back byte for byte.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, TextIO
+from typing import TextIO
+from collections.abc import Iterable, Iterator
 
 from ..errors import Diagnostics, SourceLocation, error
 from ..registry import registry
@@ -277,6 +278,8 @@ iterparse, load, loads, dump, dumps = _api.iterparse, _api.load, _api.loads, _ap
 
 registry.formats.register(
     "biorel.CoNLL.v1",
-    Format("conll", _api, extensions=(".conll", ".bio", ".iob", ".tsv"), description="BIO/IOB2 token-per-line NER files (token<TAB>tag)", sniff=_sniff),
+    Format(
+        "conll", _api, extensions=(".conll", ".bio", ".iob", ".tsv"), description="BIO/IOB2 token-per-line NER files (token<TAB>tag)", sniff=_sniff
+    ),
     aliases=("conll",),
 )

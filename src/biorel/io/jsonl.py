@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator, TextIO
+from typing import TextIO
+from collections.abc import Iterable, Iterator
 
 from ..errors import Diagnostics, SourceLocation, error
 from ..registry import registry

@@ -47,7 +47,8 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence, TextIO
+from typing import Any, TextIO
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
@@ -155,7 +156,9 @@ def iter_located_rows(
         yield where, dict(zip(table.columns, cells))
 
 
-def iter_rows(source: Source, *, delimiter: str | None = None, require: Sequence[str] = (), lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[Row]:
+def iter_rows(
+    source: Source, *, delimiter: str | None = None, require: Sequence[str] = (), lenient: bool = False, diagnostics: Diagnostics | None = None
+) -> Iterator[Row]:
     """Stream the rows of a LOTUS (or any delimited) table as ``{column: cell}``
     dicts in header order, cells verbatim (strings, ``""`` for empty). The
     delimiter is sniffed from the header unless given. See
@@ -170,7 +173,14 @@ def read_header(source: Source, *, delimiter: str | None = None) -> tuple[list[s
     return table.columns, table.delimiter
 
 
-def write_rows(rows: Iterable[Row], target: str | os.PathLike | TextIO, *, columns: Sequence[str] | None = None, delimiter: str = "\t", lineterminator: str = "\n") -> int:
+def write_rows(
+    rows: Iterable[Row],
+    target: str | os.PathLike | TextIO,
+    *,
+    columns: Sequence[str] | None = None,
+    delimiter: str = "\t",
+    lineterminator: str = "\n",
+) -> int:
     """Write row dicts as a table (header first). ``columns`` default to the
     first row's keys; a row with a non-empty cell outside ``columns`` raises
     E153 (it would be lost). Returns the number of rows written."""
@@ -218,7 +228,10 @@ def _compose(doc: Document, rel: Relation, columns: Sequence[str], ents: dict[st
     relation's own cells (``infons["lotus_cells"]``), which win. Cells outside
     ``columns`` are returned too, so writers can refuse to lose them."""
     cells: dict[str, Any] = {c: doc.metadata[c] for c in columns if c.startswith("reference_") and c in doc.metadata}
-    for ent_id, id_col, name_col, prefix in ((rel.head, ORGANISM_ID, ORGANISM_NAME, "organism_"), (rel.tail, CHEMICAL_ID, CHEMICAL_NAME, "structure_")):
+    for ent_id, id_col, name_col, prefix in (
+        (rel.head, ORGANISM_ID, ORGANISM_NAME, "organism_"),
+        (rel.tail, CHEMICAL_ID, CHEMICAL_NAME, "structure_"),
+    ):
         ent = ents.get(ent_id)
         if ent is None:
             cells[id_col] = ent_id
@@ -242,7 +255,11 @@ def document_rows(doc: Document, columns: Sequence[str] | None = None) -> list[R
     rows = []
     for rel in doc.relations:
         if rel.type != RELATION_TYPE:
-            raise error("E153", fmt="LOTUS table", reason=f"relation '{rel.id}' of document '{doc.id}' has type '{rel.type}'; LOTUS rows are '{RELATION_TYPE}' relations")
+            raise error(
+                "E153",
+                fmt="LOTUS table",
+                reason=f"relation '{rel.id}' of document '{doc.id}' has type '{rel.type}'; LOTUS rows are '{RELATION_TYPE}' relations",
+            )
         rows.append(_check_key(doc, _compose(doc, rel, cols, ents)))
     return rows
 
@@ -257,7 +274,11 @@ def _check_key(doc: Document, row: Row) -> Row:
     """E153 for a row that names no reference: the reader groups rows into
     documents by their ``reference_*`` cell, so the row could not be read back."""
     if not any(row.get(c) for c in DEFAULT_KEY):
-        raise error("E153", fmt="LOTUS table", reason=f"document '{doc.id}' names no reference ({', '.join(DEFAULT_KEY)} in its metadata or columns), which every LOTUS row needs")
+        raise error(
+            "E153",
+            fmt="LOTUS table",
+            reason=f"document '{doc.id}' names no reference ({', '.join(DEFAULT_KEY)} in its metadata or columns), which every LOTUS row needs",
+        )
     return row
 
 
@@ -303,7 +324,14 @@ class _Group:
         return RawDocument(self.doc, self.where, self.item_where)
 
 
-def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | None = None, key: str | Sequence[str] = DEFAULT_KEY, delimiter: str | None = None) -> Iterator[RawDocument]:
+def _raw(
+    source: Source,
+    *,
+    lenient: bool = False,
+    diagnostics: Diagnostics | None = None,
+    key: str | Sequence[str] = DEFAULT_KEY,
+    delimiter: str | None = None,
+) -> Iterator[RawDocument]:
     keys = (key,) if isinstance(key, str) else tuple(key)
     table = _Table(source, delimiter, lenient, diagnostics)
     _check_columns(table.columns, keys, SourceLocation(table.name, table.header_line))
@@ -318,7 +346,11 @@ def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | No
         k = _row_key(row, keys)
         empty = [c for c in (ORGANISM_ID, CHEMICAL_ID) if not row[c]] or ([] if k else [" / ".join(c for c in keys if c in row)])
         if empty:
-            _report(error("E142", where=where, column=empty[0], reason="every row needs an organism id, a structure id and a reference key"), lenient, diagnostics)
+            _report(
+                error("E142", where=where, column=empty[0], reason="every row needs an organism id, a structure id and a reference key"),
+                lenient,
+                diagnostics,
+            )
             continue
         if group is not None and k == group.doc.id:
             group.add(where, row)
@@ -336,7 +368,9 @@ def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | No
         yield group.raw()
 
 
-def _write(docs: Iterable[Document], fh: TextIO, *, columns: Sequence[str] | None = None, delimiter: str | None = None, lineterminator: str | None = None) -> int:
+def _write(
+    docs: Iterable[Document], fh: TextIO, *, columns: Sequence[str] | None = None, delimiter: str | None = None, lineterminator: str | None = None
+) -> int:
     """Write documents as one table; the header, delimiter and line terminator
     come from the options, else from the first document's ``metadata["lotus"]``.
     Returns the number of documents written."""

@@ -66,7 +66,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, TextIO
+from typing import TextIO
+from collections.abc import Iterable, Iterator
 
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
@@ -203,13 +204,19 @@ def _add_whole_composites(doc: Document) -> None:
     known = {e.id for e in doc.entities}
     wanted = [a for r in doc.relations for a in (r.head, r.tail) if a not in known]
     for arg in dict.fromkeys(wanted):
-        carriers = [m for m in doc.mentions if m.is_composite and (m.infons.get(IDS_FIELD) == arg or str(m.infons.get(IDS_SEPARATOR, "|")).join(m.concept_ids) == arg)]
+        carriers = [
+            m
+            for m in doc.mentions
+            if m.is_composite and (m.infons.get(IDS_FIELD) == arg or str(m.infons.get(IDS_SEPARATOR, "|")).join(m.concept_ids) == arg)
+        ]
         if carriers:
             doc.entities.append(Entity(arg, carriers[0].type, tuple(m.id for m in carriers), infons={COMPOSITE_OF: list(carriers[0].grounded_ids)}))
 
 
 class _Reader:
-    def __init__(self, lenient: bool, diagnostics: Diagnostics | None, directed_types: Iterable[str], atomic_types: Iterable[str], unmentioned: str = "auto"):
+    def __init__(
+        self, lenient: bool, diagnostics: Diagnostics | None, directed_types: Iterable[str], atomic_types: Iterable[str], unmentioned: str = "auto"
+    ):
         if unmentioned not in UNMENTIONED_MODES:
             raise ValueError(f"unmentioned must be one of {', '.join(UNMENTIONED_MODES)}, not {unmentioned!r}")
         self.lenient = lenient
@@ -292,7 +299,9 @@ class _Reader:
         elif n in (4, 5) and not (_NUMBERISH.match(cols[1]) and _NUMBERISH.match(cols[2])):
             self._relation(where, cols)
         else:
-            expected = "a mention line has 5-7 (PMID, start, end, text, type[, ids[, components]]) and a relation line 4-5 (PMID, type, id1, id2[, novel])"
+            expected = (
+                "a mention line has 5-7 (PMID, start, end, text, type[, ids[, components]]) and a relation line 4-5 (PMID, type, id1, id2[, novel])"
+            )
             raise error("E121", where=where, n=n, expected=expected)
 
     def _check_tab_in_text(self, where: SourceLocation, cols: list[str]) -> None:
@@ -304,7 +313,11 @@ class _Reader:
             return
         n_tabs = found.count("\t")
         if "\t".join(cols[3 : 4 + n_tabs]) == found:
-            raise error("E131", where=where, reason=f"the text at {cols[1]}-{cols[2]} is {found!r} ({n_tabs} tab(s)); the type and ids columns read as {cols[4 + n_tabs:][:2]!r}")
+            raise error(
+                "E131",
+                where=where,
+                reason=f"the text at {cols[1]}-{cols[2]} is {found!r} ({n_tabs} tab(s)); the type and ids columns read as {cols[4 + n_tabs :][:2]!r}",
+            )
 
     def _mention(self, where: SourceLocation, cols: list[str]) -> None:
         cur = self.cur
@@ -475,7 +488,9 @@ class _IdPlan:
         if not owners and ref in self.written_ids:
             return self.written_ids[ref][0]
         if len(owners) != 1:
-            raise error("E124", doc=self.doc.id, fmt=FMT, reason=f"relation '{r.id}' names mention '{ref}', which stands for {len(owners)} entities, not one")
+            raise error(
+                "E124", doc=self.doc.id, fmt=FMT, reason=f"relation '{r.id}' names mention '{ref}', which stands for {len(owners)} entities, not one"
+            )
         return self.arg_name[owners[0]]
 
 
@@ -518,7 +533,7 @@ def document_lines(doc: Document, *, atomic_types: Iterable[str] = VARIANT_TYPES
     plan = _IdPlan(doc)
     mention_rows = [row for m in doc.mentions for row in _mention_lines(doc, m, layout, plan, atomic_types)]
     text = "".join(layout.text)  # after the mention lines replaced tabs inside mentions
-    lines = [f"{doc.id}|{code}|{text[off:off + len(t)]}" for code, off, t in layout.lines]
+    lines = [f"{doc.id}|{code}|{text[off : off + len(t)]}" for code, off, t in layout.lines]
     lines += ["\t".join(cols) for cols in mention_rows]
     for r in doc.relations:
         cols = [doc.id, r.type, plan.relation_arg(r, r.head), plan.relation_arg(r, r.tail)]

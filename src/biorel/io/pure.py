@@ -34,7 +34,8 @@ cannot be written (E166).
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, TextIO
+from collections.abc import Iterable, Iterator
 
 from ..errors import Diagnostics, FormatError, SourceLocation, error
 from ..registry import registry

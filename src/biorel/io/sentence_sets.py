@@ -60,7 +60,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Iterator, Sequence, TextIO
+from typing import Any, TextIO
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..registry import registry
@@ -189,7 +190,9 @@ def _tsv_document(row, n, columns, where, id_prefix, negative_label, masks, labe
     if masks is not None:
         for m in found:
             if m.group(1) not in masks:
-                raise error("E149", where=SourceLocation(where.file, where.line, offset=m.start()), mask=m.group(0), known=", ".join(f"@{k}$" for k in masks))
+                raise error(
+                    "E149", where=SourceLocation(where.file, where.line, offset=m.start()), mask=m.group(0), known=", ".join(f"@{k}$" for k in masks)
+                )
     if len(found) != 2:
         raise error("E148", where=where, fmt="sentence TSV", n=len(found), masks=[m.group(0) for m in found])
     meta: dict[str, Any] = {"columns": list(columns)}
@@ -214,7 +217,11 @@ def masked_sentence(doc: Document, args: Sequence[Mention], masks: Sequence[str]
         mask = text[m.start : m.end] if MASK_RE.fullmatch(text[m.start : m.end]) else f"@{m.type.upper()}$"
         name = mask[1:-1]
         if not MASK_RE.fullmatch(mask) or (masks is not None and name not in masks):
-            raise error("E153", fmt="sentence TSV", reason=f"mention '{m.id}' of document '{doc.id}' would be masked as {mask!r}, which is not one of the masks {list(masks or [])}")
+            raise error(
+                "E153",
+                fmt="sentence TSV",
+                reason=f"mention '{m.id}' of document '{doc.id}' would be masked as {mask!r}, which is not one of the masks {list(masks or [])}",
+            )
         text = text[: m.start] + mask + text[m.end :]
     if len(MASK_RE.findall(text)) != 2:
         raise error("E153", fmt="sentence TSV", reason=f"the text of document '{doc.id}' holds other @NAME$ masks besides its two arguments")
@@ -365,7 +372,13 @@ chemprot = json_like(_chemprot_raw, _chemprot_write, require_text=True, fmt="che
 
 registry.formats.register(
     "biorel.SentenceTSV.v1",
-    Format("sentence-tsv", tsv, extensions=(".tsv",), description="BioBERT sentence-level relation TSV (GAD, EU-ADR; @GENE$/@DISEASE$ masks)", sniff=sniff_tsv),
+    Format(
+        "sentence-tsv",
+        tsv,
+        extensions=(".tsv",),
+        description="BioBERT sentence-level relation TSV (GAD, EU-ADR; @GENE$/@DISEASE$ masks)",
+        sniff=sniff_tsv,
+    ),
     aliases=("sentence-tsv",),
 )
 registry.formats.register(

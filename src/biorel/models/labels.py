@@ -17,7 +17,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Literal
+from collections.abc import Iterable, Sequence
 
 from ..types import Document
 
@@ -57,7 +58,7 @@ class LabelMaps:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LabelMaps":
+    def from_dict(cls, d: dict[str, Any]) -> LabelMaps:
         return cls(
             entity_types=list(d["entity_types"]),
             scheme=d.get("scheme", "BIO"),
@@ -75,7 +76,7 @@ class LabelMaps:
         entity_types: Sequence[str] = (),
         relation_types: Sequence[str] = (),
         pair_types: Sequence[tuple[str, str]] = (),
-    ) -> "LabelMaps":
+    ) -> LabelMaps:
         """Collect the label sets from training documents; the given lists
         restrict (and order) them when not empty."""
         etypes: Counter = Counter()

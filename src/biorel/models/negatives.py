@@ -12,7 +12,7 @@ sees them together; every item still appears exactly once per epoch.
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

@@ -82,7 +82,8 @@ def package_model(src: str | Path, dst: str | Path, *, dtype: str = "bf16", base
     # package predicts exactly like the trained model run with precision bf16
     kept = {
         k: (v.to(target_dtype) if v.is_floating_point() and prefixes and k.startswith(prefixes) else v).contiguous()
-        for k, v in state.items() if k not in omitted_all
+        for k, v in state.items()
+        if k not in omitted_all
     }
     if entries:
         meta[BASES_KEY] = entries

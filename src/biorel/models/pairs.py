@@ -19,9 +19,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
+from collections.abc import Callable, Sequence
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is needed only by the functions that take or make tensors
+    import torch
 
 from ..types import Document, Entity, Mention, Relation
 from .grouping import group_mentions
@@ -110,7 +114,9 @@ class SpanAt(NamedTuple):
     mention: str
 
 
-def char_grounding(entities: Sequence[Entity], mentions: Sequence[Mention], sentences: Sequence[tuple[int, int]]) -> tuple[list[EntRef], dict[str, list[SpanAt]]]:
+def char_grounding(
+    entities: Sequence[Entity], mentions: Sequence[Mention], sentences: Sequence[tuple[int, int]]
+) -> tuple[list[EntRef], dict[str, list[SpanAt]]]:
     """Entities grounded in character spans: references whose ``ranges`` are
     the document character spans of their mentions (entities with none are
     left out), and per entity id those spans as :class:`SpanAt`.
@@ -151,6 +157,8 @@ def closest_spans(head: Sequence[SpanAt], tail: Sequence[SpanAt], *, same_senten
 
 def multi_hot(targets: Sequence[Sequence[int]], n_relations: int) -> torch.Tensor:
     """``[P, 1 + R]`` float rows; column 0 (the threshold class) stays 0."""
+    import torch
+
     out = torch.zeros((len(targets), n_relations + 1))
     for k, rels in enumerate(targets):
         for ri in rels:
@@ -160,10 +168,14 @@ def multi_hot(targets: Sequence[Sequence[int]], n_relations: int) -> torch.Tenso
 
 def threshold_scores(logits: torch.Tensor) -> torch.Tensor:
     """``[P, R]`` scores ``sigmoid(logit_r - logit_none)``."""
+    import torch
+
     return torch.sigmoid(logits[:, 1:] - logits[:, :1])
 
 
-def decode_relations(scores: torch.Tensor, pairs: Sequence[tuple[int, int]], ents: Sequence[EntRef], labels: LabelMaps, threshold: float) -> list[Relation]:
+def decode_relations(
+    scores: torch.Tensor, pairs: Sequence[tuple[int, int]], ents: Sequence[EntRef], labels: LabelMaps, threshold: float
+) -> list[Relation]:
     """Relations from ``[P, R]`` scores (see the module docstring), ordered by
     head, tail and type, with ids ``r0, r1, ...``."""
     found: dict[tuple, tuple[float, int, int, str]] = {}
@@ -181,4 +193,15 @@ def decode_relations(scores: torch.Tensor, pairs: Sequence[tuple[int, int]], ent
     return rels
 
 
-__all__ = ["EntRef", "SpanAt", "entity_refs", "char_grounding", "closest_spans", "candidate_pairs", "pair_targets", "multi_hot", "threshold_scores", "decode_relations"]
+__all__ = [
+    "EntRef",
+    "SpanAt",
+    "entity_refs",
+    "char_grounding",
+    "closest_spans",
+    "candidate_pairs",
+    "pair_targets",
+    "multi_hot",
+    "threshold_scores",
+    "decode_relations",
+]

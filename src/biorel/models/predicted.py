@@ -5,7 +5,7 @@ document is never modified."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..types import Document, Entity, Mention, Relation
 

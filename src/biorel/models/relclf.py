@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
+from collections.abc import Mapping, Sequence
 
 import torch
 from pydantic import Field
@@ -127,7 +128,7 @@ class RelationClassifier(EncoderBacked, BiorelModel):
         self._mined: dict[str, Any] = {}
 
     @classmethod
-    def from_config(cls, cfg: RelationClassifierConfig, train_docs: Sequence[Document]) -> "RelationClassifier":
+    def from_config(cls, cfg: RelationClassifierConfig, train_docs: Sequence[Document]) -> RelationClassifier:
         labels = LabelMaps.from_documents(train_docs, relation_types=cfg.relation_types, pair_types=cfg.pair_types)
         if not labels.relation_types:
             from ..errors import error
@@ -136,7 +137,7 @@ class RelationClassifier(EncoderBacked, BiorelModel):
         return cls(cfg, labels, *WindowedEncoder.load_parts(cfg.encoder))
 
     @classmethod
-    def from_saved(cls, folder: Path, cfg: RelationClassifierConfig, labels: dict[str, Any]) -> "RelationClassifier":
+    def from_saved(cls, folder: Path, cfg: RelationClassifierConfig, labels: dict[str, Any]) -> RelationClassifier:
         return cls(cfg, LabelMaps.from_dict(labels), *WindowedEncoder.saved_parts(folder))
 
     def cost(self, doc: Document) -> int:

@@ -50,8 +50,15 @@ def make_tiny_tokenizer(folder: str | Path) -> Path:
 def tiny_encoder_config(tokenizer_folder: str | Path, **overrides: Any) -> dict[str, Any]:
     """An ``encoder`` config section for a random 2-layer BERT."""
     n_vocab = len(tiny_vocab())
-    random_init = dict(model_type="bert", vocab_size=n_vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                       intermediate_size=64, max_position_embeddings=128)
+    random_init = dict(
+        model_type="bert",
+        vocab_size=n_vocab,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     random_init.update(overrides)
     return {"name": str(tokenizer_folder), "tokenizer": str(tokenizer_folder), "random_init": random_init, "local_files_only": True}
 
@@ -177,7 +184,7 @@ class ModelContract:
         model.net.train()
         losses = []
         for step in range(steps):
-            batch = items[(2 * step) % len(items):][:2] or items[:2]
+            batch = items[(2 * step) % len(items) :][:2] or items[:2]
             loss, parts = model.loss(batch, self.loss_weights)
             assert set(parts) == set(model.capabilities.loss_parts)
             opt.zero_grad()
@@ -274,7 +281,7 @@ class ModelContract:
             (pred,) = model.predict([long], m)
             assert pred.text == long.text
             for mention in pred.mentions:
-                assert long.text[mention.start:mention.end] == mention.text
+                assert long.text[mention.start : mention.end] == mention.text
             # the same document alone and in a batch gives the same annotations
             (again,) = model.predict([docs[0], long], m)[1:]
             assert again.to_dict() == pred.to_dict()
@@ -330,11 +337,19 @@ class ModelContract:
 
         tok = make_tiny_tokenizer(tmp_path / "tok")
         docs = self.corpus()
-        cfg = validate_config({
-            "model": self.model_config(tok),
-            "training": {"epochs": 2, "batch_size": 3, "output_dir": str(tmp_path / "run"), "progress": False, "log_every": 0,
-                         "loss_weights": self.loss_weights or {}},
-        })
+        cfg = validate_config(
+            {
+                "model": self.model_config(tok),
+                "training": {
+                    "epochs": 2,
+                    "batch_size": 3,
+                    "output_dir": str(tmp_path / "run"),
+                    "progress": False,
+                    "log_every": 0,
+                    "loss_weights": self.loss_weights or {},
+                },
+            }
+        )
         res = train(cfg, train_docs=docs, dev_docs=docs[:2])
         assert res.best_epoch in (1, 2) and len(res.history) == 2 and res.history[0]["dev"]
         model = load_model(res.best_dir)

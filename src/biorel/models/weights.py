@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from ..errors import error
 
@@ -50,7 +51,9 @@ def base_state(name: str, local_files_only: bool = True) -> dict[str, Any]:
     return model.state_dict()
 
 
-def reference_tensors(state: dict[str, Any], bases: Mapping[str, str], keys: Iterable[str], local_files_only: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def reference_tensors(
+    state: dict[str, Any], bases: Mapping[str, str], keys: Iterable[str], local_files_only: bool = True
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Leave the tensors named in ``keys`` that fall under a base prefix out of
     ``state``; returns the rest and the ``bases`` entries that describe them."""
     keys = set(keys)
@@ -84,12 +87,14 @@ def complete_state(folder: Path, meta: Mapping[str, Any], state: dict[str, Any])
         prefix = entry["prefix"]
         base = base_state(entry["name"], entry.get("local_files_only", True))
         for key, digest in entry["omitted"].items():
-            inner = key[len(prefix):]
+            inner = key[len(prefix) :]
             t = base.get(inner)
             if t is None:
                 raise error("E404", path=str(folder), reason=f"the base {entry['name']!r} has no tensor {inner!r}")
             if tensor_digest(t) != digest:
-                raise error("E404", path=str(folder), reason=f"tensor {inner!r} of the base {entry['name']!r} differs from the one the model was trained with")
+                raise error(
+                    "E404", path=str(folder), reason=f"tensor {inner!r} of the base {entry['name']!r} differs from the one the model was trained with"
+                )
             state[key] = t.detach().to(torch.float32).clone()
     return state
 

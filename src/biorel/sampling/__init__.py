@@ -34,7 +34,25 @@ def get_sampler(name: str, **options):
 
 
 __all__ = [
-    "GMESampler", "RandomSampler", "ItemTable", "Record", "SampleResult", "StopPoint", "SELECTORS", "QUOTAS",
-    "get_sampler", "load_table", "table_records", "document_records", "is_table", "rankable", "quotas", "next_stratum",
-    "diversity", "entropy", "evenness", "richness", "simpson",
+    "GMESampler",
+    "RandomSampler",
+    "ItemTable",
+    "Record",
+    "SampleResult",
+    "StopPoint",
+    "SELECTORS",
+    "QUOTAS",
+    "get_sampler",
+    "load_table",
+    "table_records",
+    "document_records",
+    "is_table",
+    "rankable",
+    "quotas",
+    "next_stratum",
+    "diversity",
+    "entropy",
+    "evenness",
+    "richness",
+    "simpson",
 ]

@@ -139,13 +139,13 @@ class Engine:
             lo, hi = int(run_ptr[j]), int(run_ptr[j + 1])
             if hi > lo:
                 delta = _gain_change(float(old[0]), float(new[0]), run_b[lo:hi])
-                G[rows[indptr[j]:indptr[j + 1]]] += np.repeat(delta, run_len[lo:hi])
+                G[rows[indptr[j] : indptr[j + 1]]] += np.repeat(delta, run_len[lo:hi])
             return
         starts, ends = indptr[cols], indptr[cols + 1]
         total = int((ends - starts).sum())
         if total == 0:
             return
-        r = rows[starts[0]:ends[0]] if len(cols) == 1 else np.concatenate([rows[a:z] for a, z in zip(starts.tolist(), ends.tolist())])
+        r = rows[starts[0] : ends[0]] if len(cols) == 1 else np.concatenate([rows[a:z] for a, z in zip(starts.tolist(), ends.tolist())])
         rs, nr = run_ptr[cols], run_ptr[cols + 1] - run_ptr[cols]
         runs = np.repeat(rs - (np.cumsum(nr) - nr), nr) + np.arange(int(nr.sum()))
         k = np.repeat(np.arange(len(cols)), nr)

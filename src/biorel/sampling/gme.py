@@ -33,7 +33,7 @@ How it is fast and still exact: see :mod:`biorel.sampling.engine`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -73,7 +73,9 @@ class GMESampler:
     def config(self) -> dict:
         return {"selector": self.selector, "binarised": self.binarised, "decimals": self.decimals, "quota": self.quota}
 
-    def sample(self, table: ItemTable, n: int | None = None, *, progress: Progress | None = None, diagnostics: Diagnostics | None = None) -> SampleResult:
+    def sample(
+        self, table: ItemTable, n: int | None = None, *, progress: Progress | None = None, diagnostics: Diagnostics | None = None
+    ) -> SampleResult:
         """Pick ``n`` items (all rankable items when ``n`` is None: a full ranking)."""
         if self.binarised:
             table = table.binarised()

@@ -66,7 +66,15 @@ class DiversityReport:
             "random_seeds": self.seeds,
             "variables": list(self.variables),
             "measures": {
-                v: {m: {"sample": self.sample[v][m], "random_mean": self.random_mean[v][m], "random_sd": self.random_sd[v][m], "all_items": self.everything[v][m]} for m in MEASURES}
+                v: {
+                    m: {
+                        "sample": self.sample[v][m],
+                        "random_mean": self.random_mean[v][m],
+                        "random_sd": self.random_sd[v][m],
+                        "all_items": self.everything[v][m],
+                    }
+                    for m in MEASURES
+                }
                 for v in self.variables
             },
             "strata": self.strata,
@@ -112,7 +120,9 @@ class DiversityReport:
         return out
 
 
-def diversity_report(table: ItemTable, result: SampleResult, *, seeds: int = MIN_SEEDS, first_seed: int = 0, n: int | None = None, trajectory: int | None = None) -> DiversityReport:
+def diversity_report(
+    table: ItemTable, result: SampleResult, *, seeds: int = MIN_SEEDS, first_seed: int = 0, n: int | None = None, trajectory: int | None = None
+) -> DiversityReport:
     """Compare the first ``n`` picks of ``result`` (all by default) with
     ``seeds`` random samples of the same size. The random samples are drawn
     with ``trajectory`` picks (default: as many as ``result`` has, so a full
@@ -128,7 +138,10 @@ def diversity_report(table: ItemTable, result: SampleResult, *, seeds: int = MIN
     counted = table.binarised() if binarised else table
     picks = np.asarray(result.indices[:n])
     steps = max(n, min(len(result) if trajectory is None else trajectory, len(result)))
-    orders = [RandomSampler(seed=s, binarised=binarised, selector=result.objective_name, quota=quota).sample(table, steps) for s in range(first_seed, first_seed + seeds)]
+    orders = [
+        RandomSampler(seed=s, binarised=binarised, selector=result.objective_name, quota=quota).sample(table, steps)
+        for s in range(first_seed, first_seed + seeds)
+    ]
     randoms = [r.indices[:n] for r in orders]
     variables = table.variables
     sample, mean, sd, everything, rank_freq = {}, {}, {}, {}, {}
@@ -156,10 +169,21 @@ def diversity_report(table: ItemTable, result: SampleResult, *, seeds: int = MIN
             }
     stop = result.stop().step if len(result) else None
     return DiversityReport(
-        variables=variables, n=n, sampler=result.sampler, seeds=list(range(first_seed, first_seed + seeds)),
-        sample=sample, random_mean=mean, random_sd=sd, everything=everything, n_items=table.n_items, strata=strata,
-        stop_step=stop, trajectory=result.entropies, random_trajectory=np.stack([r.entropies for r in orders]),
-        utopia=result.utopia, rank_freq=rank_freq,
+        variables=variables,
+        n=n,
+        sampler=result.sampler,
+        seeds=list(range(first_seed, first_seed + seeds)),
+        sample=sample,
+        random_mean=mean,
+        random_sd=sd,
+        everything=everything,
+        n_items=table.n_items,
+        strata=strata,
+        stop_step=stop,
+        trajectory=result.entropies,
+        random_trajectory=np.stack([r.entropies for r in orders]),
+        utopia=result.utopia,
+        rank_freq=rank_freq,
     )
 
 
@@ -228,7 +252,9 @@ def _plot_rank_frequency(plt, rep: DiversityReport, path: Path) -> Path:
     for ax, var in zip(axes[0], rep.variables):
         curves = rep.rank_freq[var]
         for i, c in enumerate(curves["random"]):
-            ax.loglog(np.arange(1, len(c) + 1), c, color="tab:gray", alpha=0.35, linewidth=0.8, label=f"random ({len(rep.seeds)} seeds)" if i == 0 else None)
+            ax.loglog(
+                np.arange(1, len(c) + 1), c, color="tab:gray", alpha=0.35, linewidth=0.8, label=f"random ({len(rep.seeds)} seeds)" if i == 0 else None
+            )
         ax.loglog(np.arange(1, len(curves["all items"]) + 1), curves["all items"], color="black", linestyle=":", label="all items")
         ax.loglog(np.arange(1, len(curves["sample"]) + 1), curves["sample"], color="tab:blue", linewidth=1.6, label=_label(rep.sampler))
         ax.set_title(var)
@@ -248,7 +274,14 @@ def _plot_strata(plt, rep: DiversityReport, path: Path) -> Path:
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(names) + 2), 3.8))
     ax.bar(x - 0.2, [rep.strata[s]["sample"] for s in names], 0.4, label="sample", color="tab:blue")
-    ax.bar(x + 0.2, [rep.strata[s]["random_mean"] for s in names], 0.4, yerr=[rep.strata[s]["random_sd"] for s in names], label="random (mean ± sd)", color="tab:gray")
+    ax.bar(
+        x + 0.2,
+        [rep.strata[s]["random_mean"] for s in names],
+        0.4,
+        yerr=[rep.strata[s]["random_sd"] for s in names],
+        label="random (mean ± sd)",
+        color="tab:gray",
+    )
     ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("items")
     ax.legend(fontsize=8)

@@ -28,7 +28,7 @@ import gzip
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..errors import Diagnostics, SourceLocation, error
 from ..io import lotus
@@ -59,7 +59,9 @@ def table_columns(path: str | os.PathLike) -> list[str]:
         return lotus.read_header(src)[0]
 
 
-def iter_table_rows(path: str | os.PathLike, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> Iterator[tuple[SourceLocation, dict[str, str]]]:
+def iter_table_rows(
+    path: str | os.PathLike, *, lenient: bool = False, diagnostics: Diagnostics | None = None
+) -> Iterator[tuple[SourceLocation, dict[str, str]]]:
     """``(location, row)`` for each data row of a delimited table (``.gz`` ok),
     read by :func:`biorel.io.lotus.iter_located_rows` (delimiter sniffed,
     ragged rows are E141 errors, or skipped and reported in lenient mode)."""
@@ -122,7 +124,9 @@ def write_table_subset(path: str | os.PathLike, out: str | os.PathLike, item: st
 
 
 # ---- biorel corpora ------------------------------------------------------------
-def document_records(docs: Iterable[Document], on: Sequence[str], stratify: str | None = None, *, diagnostics: Diagnostics | None = None) -> Iterator[Record]:
+def document_records(
+    docs: Iterable[Document], on: Sequence[str], stratify: str | None = None, *, diagnostics: Diagnostics | None = None
+) -> Iterator[Record]:
     """Records of biorel documents (see module doc)."""
     for doc in docs:
         used = 0

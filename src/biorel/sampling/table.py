@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,7 +77,7 @@ class ItemTable:
         return None if self.strata is None else self.stratum_names[self.strata[i]]
 
     # ---- derived tables ------------------------------------------------------
-    def binarised(self) -> "ItemTable":
+    def binarised(self) -> ItemTable:
         """Each distinct entity counts once per item."""
         counts = []
         for m in self.counts:
@@ -85,7 +86,7 @@ class ItemTable:
             counts.append(b)
         return _replace(self, counts=tuple(counts))
 
-    def subset(self, rows: Sequence[int] | np.ndarray) -> "ItemTable":
+    def subset(self, rows: Sequence[int] | np.ndarray) -> ItemTable:
         """The table restricted to ``rows`` (kept in item order); entities that no
         longer occur are dropped, so |V| is recomputed for the subset."""
         rows = np.unique(np.asarray(rows, dtype=np.int64))
@@ -117,7 +118,7 @@ class ItemTable:
         stratum_names: Sequence[str] = (),
         stratify: str | None = None,
         n_relations: np.ndarray | None = None,
-    ) -> "ItemTable":
+    ) -> ItemTable:
         """Build from integer codes: ``pairs[v] = (item_codes, entity_codes)``, one
         entry per (relation, entity) occurrence. Items are re-sorted by id and
         entities that never occur are dropped."""
@@ -149,7 +150,7 @@ class ItemTable:
         return cls(items_arr[order], tuple(variables), tuple(counts), tuple(ents), strata, tuple(stratum_names), stratify, n_relations)
 
     @classmethod
-    def from_records(cls, records: Iterable[Record], variables: Sequence[str], *, stratify: str | None = None) -> "ItemTable":
+    def from_records(cls, records: Iterable[Record], variables: Sequence[str], *, stratify: str | None = None) -> ItemTable:
         """Build from relation records (see :class:`Record` and the module rules)."""
         variables = tuple(variables)
         if not variables:
@@ -193,7 +194,9 @@ class ItemTable:
             names = tuple(sorted(set(labels)))
             code = {s: k for k, s in enumerate(names)}
             strata = np.array([code[s] for s in labels], dtype=np.int32)
-        return cls.from_codes(items, variables, pairs, entities, strata=strata, stratum_names=names, stratify=stratify, n_relations=np.asarray(nrel, dtype=np.int64))
+        return cls.from_codes(
+            items, variables, pairs, entities, strata=strata, stratum_names=names, stratify=stratify, n_relations=np.asarray(nrel, dtype=np.int64)
+        )
 
 
 def _majority(votes: Counter | None) -> str:
@@ -204,7 +207,15 @@ def _majority(votes: Counter | None) -> str:
 
 
 def _replace(t: ItemTable, **kw) -> ItemTable:
-    fields = dict(items=t.items, variables=t.variables, counts=t.counts, entities=t.entities, strata=t.strata,
-                  stratum_names=t.stratum_names, stratify=t.stratify, n_relations=t.n_relations)
+    fields = dict(
+        items=t.items,
+        variables=t.variables,
+        counts=t.counts,
+        entities=t.entities,
+        strata=t.strata,
+        stratum_names=t.stratum_names,
+        stratify=t.stratify,
+        n_relations=t.n_relations,
+    )
     fields.update(kw)
     return ItemTable(**fields)

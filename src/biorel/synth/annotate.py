@@ -20,7 +20,8 @@ entities that the generated text mentions).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from ..types import Document, Entity, Mention, Passage, Relation
 from .align import Alignment, Match, align
@@ -56,7 +57,9 @@ def _mentions(matches: list[tuple[int, Match]], types: dict[str, str], text: str
     return out
 
 
-def annotate(seed: Document, doc_id: str, title: str, abstract: str, targets: Sequence[Entity], *, threshold: float = 1.0) -> tuple[Document, Alignment, list[str]]:
+def annotate(
+    seed: Document, doc_id: str, title: str, abstract: str, targets: Sequence[Entity], *, threshold: float = 1.0
+) -> tuple[Document, Alignment, list[str]]:
     """Build the annotated document. Returns it, the abstract's alignment and
     the ids of relations dropped because an argument was not found."""
     targets = named_targets(seed, targets)

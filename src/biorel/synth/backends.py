@@ -33,9 +33,10 @@ import os
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable
 
 from ..errors import BiorelError, error
 from ..registry import registry
@@ -152,7 +153,11 @@ class OpenAIHTTPBackend:
     ):
         import httpx
 
-        for opt, val, ok in (("timeout", timeout, timeout > 0), ("max_retries", max_retries, max_retries >= 0), ("max_concurrency", max_concurrency, max_concurrency >= 1)):
+        for opt, val, ok in (
+            ("timeout", timeout, timeout > 0),
+            ("max_retries", max_retries, max_retries >= 0),
+            ("max_concurrency", max_concurrency, max_concurrency >= 1),
+        ):
             if not ok:
                 raise error("E305", option=opt, value=val, reason="out of range")
         self.base_url = base_url.rstrip("/")
@@ -267,8 +272,16 @@ class LlamaCppBackend:
     supports_grammar = True
     guide_by_default = True  # guide="auto" guides here (BENCHMARKS.md: synthetic abstracts)
 
-    def __init__(self, model: str = "smollm2-135m", *, n_ctx: int = 2048, n_threads: int = 2, n_batch: int = 256, penalty_window: int = 512,
-                 grammar_last: bool = True):
+    def __init__(
+        self,
+        model: str = "smollm2-135m",
+        *,
+        n_ctx: int = 2048,
+        n_threads: int = 2,
+        n_batch: int = 256,
+        penalty_window: int = 512,
+        grammar_last: bool = True,
+    ):
         try:
             from llama_cpp import Llama
         except ImportError as e:
@@ -290,8 +303,13 @@ class LlamaCppBackend:
         self._grammars: dict[str, Any] = {}  # GBNF text -> parsed LlamaGrammar (a job reuses a few per seed)
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model, "model_path": self.path, "n_threads": self.n_threads,
-                "grammar_sampling": "last" if self.grammar_last else "first"}
+        return {
+            "backend": self.name,
+            "model": self.model,
+            "model_path": self.path,
+            "n_threads": self.n_threads,
+            "grammar_sampling": "last" if self.grammar_last else "first",
+        }
 
     def _grammar(self, text: str) -> Any:
         from llama_cpp import LlamaGrammar
@@ -308,8 +326,15 @@ class LlamaCppBackend:
         return g
 
     def generate(self, prompt: Prompt, params: SamplingParams) -> Completion:
-        kw = dict(max_tokens=params.max_tokens, temperature=params.temperature, top_p=params.top_p, stop=list(params.stop) or None, seed=params.seed,
-                  frequency_penalty=params.frequency_penalty, presence_penalty=params.presence_penalty)
+        kw = dict(
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            stop=list(params.stop) or None,
+            seed=params.seed,
+            frequency_penalty=params.frequency_penalty,
+            presence_penalty=params.presence_penalty,
+        )
         t0 = time.perf_counter()
         with self._lock:
             if params.grammar is not None:
@@ -324,7 +349,9 @@ class LlamaCppBackend:
         ch = out["choices"][0]
         text = ch["message"]["content"] if prompt.kind == "chat" else ch["text"]
         usage = out.get("usage", {})
-        return Completion(text or "", ch.get("finish_reason"), self.model, usage.get("prompt_tokens"), usage.get("completion_tokens"), 1, time.perf_counter() - t0)
+        return Completion(
+            text or "", ch.get("finish_reason"), self.model, usage.get("prompt_tokens"), usage.get("completion_tokens"), 1, time.perf_counter() - t0
+        )
 
     def close(self) -> None:
         llm, self._llm = self._llm, None
@@ -373,7 +400,9 @@ class TransformersBackend:
 
     def _input_ids(self, prompt: Prompt):
         if prompt.kind == "chat":
-            return self._tok.apply_chat_template(prompt.chat_messages(), add_generation_prompt=True, return_tensors="pt", return_dict=True)["input_ids"]
+            return self._tok.apply_chat_template(prompt.chat_messages(), add_generation_prompt=True, return_tensors="pt", return_dict=True)[
+                "input_ids"
+            ]
         return self._tok(prompt.text, return_tensors="pt")["input_ids"]
 
     def generate(self, prompt: Prompt, params: SamplingParams) -> Completion:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..types import Document, Entity, Relation
 from .verbalise import compress_series, entity_name, is_class, target_entities

@@ -81,9 +81,10 @@ import random
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
+from collections.abc import Callable, Iterator, Sequence
 
 from ..errors import BiorelError, Diagnostics, Problem, SourceLocation, error
 from ..jobs import Journal, atomic_file, exclusive_lock
@@ -95,7 +96,7 @@ from .groups import SeedGroup, seed_groups
 from .guide import GUIDES, FindingsGuide, resolve_guide
 from .quality import NearDupIndex, QualityConfig, check_text, clean_completion
 from .seeds import SeedInput, seed_input
-from .templates import REPAIR_STYLES, Prompt, PromptTemplate, Shot, cut_abstract
+from .templates import REPAIR_STYLES, Prompt, PromptTemplate, Shot
 from .verbalise import compress_series, entity_name, join_list
 
 ACCEPTED = "synthetic.jsonl"
@@ -316,7 +317,9 @@ class SynthJob:
             "repairs": c.repairs,
             "guide": c.guide if c.guide == "none" else f"{c.guide}:{asdict(c.guide_options)}",
             # how repairs are asked for (style and feedback text hash); None when there are none
-            "repair": f"{self._repair_style()}:{hashlib.sha256(self.template.repair_text(c.repair_style).encode('utf-8')).hexdigest()[:16]}" if c.repairs else None,
+            "repair": f"{self._repair_style()}:{hashlib.sha256(self.template.repair_text(c.repair_style).encode('utf-8')).hexdigest()[:16]}"
+            if c.repairs
+            else None,
         }
 
     def _repair_style(self) -> str:
@@ -338,7 +341,9 @@ class SynthJob:
             runs = old.get("runs", [])
         else:
             runs = []
-        runs.append({"started": _now(), "n_per_seed": self.config.n_per_seed, "temperatures": list(self.config.temperatures), "seeds": self.seeds_source})
+        runs.append(
+            {"started": _now(), "n_per_seed": self.config.n_per_seed, "temperatures": list(self.config.temperatures), "seeds": self.seeds_source}
+        )
         manifest = {"fingerprint": fp, "backend": self.backend.describe(), "runs": runs}
         with atomic_file(path) as fh:
             fh.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
@@ -395,8 +400,16 @@ class SynthJob:
         grammar = None
         if c.guide == "findings":
             grammar = c.guide_options.grammar(findings if findings is not None else self._prompt_fields(task)[2])
-        return SamplingParams(task.temperature, c.max_tokens, self.template.stop, c.top_p, (task.sample_seed + c.base_seed + generation) % (2**31), grammar,
-                              c.frequency_penalty, c.presence_penalty)
+        return SamplingParams(
+            task.temperature,
+            c.max_tokens,
+            self.template.stop,
+            c.top_p,
+            (task.sample_seed + c.base_seed + generation) % (2**31),
+            grammar,
+            c.frequency_penalty,
+            c.presence_penalty,
+        )
 
     # -- one key -----------------------------------------------------------
     def _evaluate(self, task: Task, group: SeedGroup, prompt: Prompt, params: SamplingParams, comp: Completion, feedback: str | None) -> Generation:
@@ -432,7 +445,14 @@ class SynthJob:
             if k:
                 last = gens[-1]
                 prompt, feedback = self.template.render_repair(
-                    last.prompt, last.text, self.missing_names(group, last.alignment), inp.title, inp.keywords, findings, shots, style=self.config.repair_style
+                    last.prompt,
+                    last.text,
+                    self.missing_names(group, last.alignment),
+                    inp.title,
+                    inp.keywords,
+                    findings,
+                    shots,
+                    style=self.config.repair_style,
                 )
             params = self.params_for(task, k, findings)
             try:
@@ -573,8 +593,17 @@ class SynthJob:
                 task, comp = out.task, out.error
                 if comp is not None:
                     self.summary.backend_errors[comp.reason] += 1
-                    errs.append({"key": task.key, "reason": comp.reason, "message": comp.message, "generation": len(out.generations), "created": _now()})
-                    self.diagnostics.problems.append(Problem("E325", SourceLocation(str(self.out / ERRORS)), error("E325", key=task.key, reason=comp.reason).message, "key left pending"))
+                    errs.append(
+                        {"key": task.key, "reason": comp.reason, "message": comp.message, "generation": len(out.generations), "created": _now()}
+                    )
+                    self.diagnostics.problems.append(
+                        Problem(
+                            "E325",
+                            SourceLocation(str(self.out / ERRORS)),
+                            error("E325", key=task.key, reason=comp.reason).message,
+                            "key left pending",
+                        )
+                    )
                 else:
                     ok, rec = self.build_record(out, near_dup)
                     (acc if ok else rej).append(rec)
@@ -640,7 +669,7 @@ def _bounded_map(fn: Callable[[Task], Any], items: Sequence[Task], workers: int)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def read_seeds(path: str | Path, fmt: str | None = None, *, lenient: bool = False, diagnostics: Diagnostics | None = None) -> list[Document]:

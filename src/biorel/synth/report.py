@@ -33,7 +33,8 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -115,7 +116,9 @@ def load_job(out_dir: str | Path, diagnostics: Diagnostics | None = None) -> tup
     return acc, rej, errs, manifest
 
 
-def synth_report(out_dir: str | Path, real: Sequence[Document] | None = None, *, sample_tokens: int | None = None, repeats: int = 5) -> dict[str, Any]:
+def synth_report(
+    out_dir: str | Path, real: Sequence[Document] | None = None, *, sample_tokens: int | None = None, repeats: int = 5
+) -> dict[str, Any]:
     """The report as a JSON-able dict (see the module docstring)."""
     acc, rej, errs, manifest = load_job(out_dir)
     records = acc + rej
@@ -173,7 +176,11 @@ def synth_report(out_dir: str | Path, real: Sequence[Document] | None = None, *,
         q = np.percentile(lengths, [0, 25, 50, 75, 100])
         bins = Counter(int(x // 50) * 50 for x in lengths)
         report["length_words"] = {
-            "min": int(q[0]), "q1": float(q[1]), "median": float(q[2]), "q3": float(q[3]), "max": int(q[4]),
+            "min": int(q[0]),
+            "q1": float(q[1]),
+            "median": float(q[2]),
+            "q3": float(q[3]),
+            "max": int(q[4]),
             "mean": round(float(lengths.mean()), 1),
             "histogram": {f"{b}-{b + 49}": bins[b] for b in sorted(bins)},
         }
@@ -202,7 +209,8 @@ def format_report(rep: dict[str, Any]) -> str:
         f"records {rep['records']}  accepted {rep['accepted']}  acceptance {rep['acceptance_rate']:.1%}  pending (backend errors) {rep['pending_keys']}",
         "rejected by reason: " + (", ".join(f"{k} {v}" for k, v in rep["rejected_by_reason"].items()) or "none"),
         "backend errors: " + (", ".join(f"{k} {v}" for k, v in rep["backend_errors"].items()) or "none"),
-        f"entity recall {rep['entity_recall']:.1%}  mean score {rep['mean_score']:.3f}  found by: " + ", ".join(f"{k} {v}" for k, v in rep["found_by_method"].items()),
+        f"entity recall {rep['entity_recall']:.1%}  mean score {rep['mean_score']:.3f}  found by: "
+        + ", ".join(f"{k} {v}" for k, v in rep["found_by_method"].items()),
         f"aligned (score 1) {rep['aligned']} ({rep['aligned_rate']:.1%}); first replies aligned {rep['first_reply_aligned_rate']:.1%}",
         f"accepted first time {rep['accepted_first_time']}, after repair {rep['accepted_after_repair']}; records repaired {rep['repaired_records']}; "
         f"generations {rep['generations']}",
@@ -223,7 +231,9 @@ def format_report(rep: dict[str, Any]) -> str:
         lines.append(f"  {'':10} {'distinct-1':>10} {'distinct-2':>10} {'distinct-3':>10} {'vocab':>8} {'TTR':>7}")
         for side in ("synthetic", "real"):
             d = div[side]
-            lines.append(f"  {side:10} {d['distinct_1']:>10.4f} {d['distinct_2']:>10.4f} {d['distinct_3']:>10.4f} {d['vocabulary']:>8.1f} {d['ttr']:>7.4f}")
+            lines.append(
+                f"  {side:10} {d['distinct_1']:>10.4f} {d['distinct_2']:>10.4f} {d['distinct_3']:>10.4f} {d['vocabulary']:>8.1f} {d['ttr']:>7.4f}"
+            )
     elif div:
         lines.append("lexical diversity: " + div["skipped"])
     return "\n".join(lines)

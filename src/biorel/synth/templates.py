@@ -34,7 +34,8 @@ import string
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
+from collections.abc import Sequence
 
 import yaml
 
@@ -122,8 +123,15 @@ class PromptTemplate:
     def render(self, title: str, keywords: str, findings: str, shots: Sequence[Shot] = ()) -> Prompt:
         values = {"title": title, "keywords": keywords, "findings": findings}
         if self.kind == "chat":
-            return Prompt("chat", messages=(("system", self.system.format(**values)), ("user", self.user.format(**values)))) if self.system else Prompt("chat", messages=(("user", self.user.format(**values)),))
-        prefix = "".join(self.shot.format(title=s.title, keywords=s.keywords, findings=s.findings, abstract=cut_abstract(s.abstract, self.max_shot_chars)) for s in shots)
+            return (
+                Prompt("chat", messages=(("system", self.system.format(**values)), ("user", self.user.format(**values))))
+                if self.system
+                else Prompt("chat", messages=(("user", self.user.format(**values)),))
+            )
+        prefix = "".join(
+            self.shot.format(title=s.title, keywords=s.keywords, findings=s.findings, abstract=cut_abstract(s.abstract, self.max_shot_chars))
+            for s in shots
+        )
         return Prompt("completion", text=prefix + self.template.format(**values))
 
     def repair_text(self, style: str = "turn") -> str:
@@ -135,7 +143,9 @@ class PromptTemplate:
             return COMPLETION_REPAIR
         return CHAT_REPAIR if style == "turn" else CHAT_REPROMPT
 
-    def render_repair(self, previous: Prompt, reply: str, missing: str, title: str, keywords: str, findings: str, shots: Sequence[Shot] = (), *, style: str = "turn") -> tuple[Prompt, str]:
+    def render_repair(
+        self, previous: Prompt, reply: str, missing: str, title: str, keywords: str, findings: str, shots: Sequence[Shot] = (), *, style: str = "turn"
+    ) -> tuple[Prompt, str]:
         """The follow-up prompt after ``reply`` (the cleaned text the model
         wrote for ``previous``) failed to name ``missing``. Returns the prompt
         and the feedback text. Values are inserted verbatim, as in :meth:`render`.

@@ -168,7 +168,11 @@ def verbalise(doc: Document, *, numbered: bool = False, relation_types: tuple[st
     for r in rels:
         for arg in (r.head, r.tail):
             if arg not in ents:
-                raise error("E315", doc=doc.id, reason=f"relation '{r.id}' names entity '{arg}', which does not exist (mention-level relations are not verbalised)")
+                raise error(
+                    "E315",
+                    doc=doc.id,
+                    reason=f"relation '{r.id}' names entity '{arg}', which does not exist (mention-level relations are not verbalised)",
+                )
         tails = groups.setdefault((r.type, r.head), [])
         if r.tail not in tails:
             tails.append(r.tail)

@@ -1,8 +1,8 @@
 """Training biorel models from a validated config (see :mod:`biorel.config`).
 
-    from biorel.config import load_config
-    from biorel.training import train
-    result = train(load_config("configs/bc5cdr.toml", ["--training.epochs", "2"]))
+from biorel.config import load_config
+from biorel.training import train
+result = train(load_config("configs/bc5cdr.toml", ["--training.epochs", "2"]))
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from ..errors import BiorelError, Diagnostics, error
 from ..types import Document
@@ -40,7 +41,9 @@ def documents_digest(docs: list[Document]) -> str:
     return h.hexdigest()
 
 
-def load_split(ref: str | Sequence[str], *, format: str | None = None, lenient: bool = False, limit: int = 0) -> tuple[list[Document], dict[str, Any]]:
+def load_split(
+    ref: str | Sequence[str], *, format: str | None = None, lenient: bool = False, limit: int = 0
+) -> tuple[list[Document], dict[str, Any]]:
     """``(documents, provenance)`` for a data reference, or for a list of them
     (read in order and concatenated; ``limit`` applies to the whole)."""
     from .. import io
@@ -60,7 +63,9 @@ def load_split(ref: str | Sequence[str], *, format: str | None = None, lenient: 
         for p in parts:
             for d in docs[offset : offset + p["documents"]]:
                 if d.id in seen:
-                    raise error("E408", ref=p["ref"], reason=f"document id {d.id!r} is also in {seen[d.id]}; the concatenated splits must not overlap")
+                    raise error(
+                        "E408", ref=p["ref"], reason=f"document id {d.id!r} is also in {seen[d.id]}; the concatenated splits must not overlap"
+                    )
                 seen[d.id] = p["ref"]
             offset += p["documents"]
         if limit:

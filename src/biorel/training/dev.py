@@ -14,7 +14,7 @@ means the model's ``capabilities.default_scorers``; an empty
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import BiorelError, error
 from ..registry import registry
@@ -32,7 +32,9 @@ def parse_spec(spec: str, modes: Sequence[str]) -> tuple[str, str]:
     name, sep, mode = spec.rpartition(":")
     mode = MODE_ALIASES.get(mode, mode)
     if not sep or not name or mode not in modes:
-        raise error("E402", key="evaluation.scorers", reason=f"{spec!r}: expected 'EVALUATOR:MODE' with MODE one of the model's modes ({', '.join(modes)})")
+        raise error(
+            "E402", key="evaluation.scorers", reason=f"{spec!r}: expected 'EVALUATOR:MODE' with MODE one of the model's modes ({', '.join(modes)})"
+        )
     try:
         registry.evaluators.resolve(name)
     except BiorelError as e:

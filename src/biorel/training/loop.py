@@ -28,7 +28,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import torch
 
@@ -318,7 +319,12 @@ class Trainer:
 
     # ---- end of epoch -------------------------------------------------------------
     def _checkpoint(self, run: _Run, out_dir: Path) -> None:
-        save_training_state(out_dir / "last", run.model, run.opt, {**run.state, "autocast": run.model.train_autocast, "hooks": run.model.hook_state(), "config": self.cfg.to_dict()})
+        save_training_state(
+            out_dir / "last",
+            run.model,
+            run.opt,
+            {**run.state, "autocast": run.model.train_autocast, "hooks": run.model.hook_state(), "config": self.cfg.to_dict()},
+        )
 
     def _dev_round(self, run: _Run, epoch: int, dev_docs: Sequence[Document], record: dict[str, Any], out_dir: Path) -> None:
         """Score the dev set, keep the best model, count epochs without gain."""
@@ -332,16 +338,28 @@ class Trainer:
         improved = state["best"] is None or value > state["best"]
         if improved:
             state["best"], state["best_epoch"], state["bad_epochs"] = value, epoch + 1, 0
-            run.model.save(out_dir / "best", metrics={"dev": metrics, "primary_metric": primary, "epoch": epoch + 1, "global_step": state["global_step"]}, provenance=self._provenance())
+            run.model.save(
+                out_dir / "best",
+                metrics={"dev": metrics, "primary_metric": primary, "epoch": epoch + 1, "global_step": state["global_step"]},
+                provenance=self._provenance(),
+            )
         else:
             state["bad_epochs"] += 1
-        self.console.log(f"epoch {epoch + 1}: dev {primary} = {value:.4f}" + (" (best)" if improved else f" (best {state['best']:.4f} at epoch {state['best_epoch']})"))
+        self.console.log(
+            f"epoch {epoch + 1}: dev {primary} = {value:.4f}"
+            + (" (best)" if improved else f" (best {state['best']:.4f} at epoch {state['best_epoch']})")
+        )
 
-    def _end_epoch(self, run: _Run, epoch: int, running: list[float], seconds: float, finished: bool, dev_docs: Sequence[Document], out_dir: Path) -> None:
+    def _end_epoch(
+        self, run: _Run, epoch: int, running: list[float], seconds: float, finished: bool, dev_docs: Sequence[Document], out_dir: Path
+    ) -> None:
         state = run.state
         record: dict[str, Any] = {
-            "epoch": epoch + 1, "global_step": state["global_step"], "train_loss": sum(running) / max(1, len(running)),
-            "train_seconds": round(seconds, 2), "peak_rss_mib": _peak_rss_mib(),
+            "epoch": epoch + 1,
+            "global_step": state["global_step"],
+            "train_loss": sum(running) / max(1, len(running)),
+            "train_seconds": round(seconds, 2),
+            "peak_rss_mib": _peak_rss_mib(),
         }
         if dev_docs:
             self._dev_round(run, epoch, dev_docs, record, out_dir)
@@ -360,8 +378,15 @@ class Trainer:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         return Progress(
-            TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=self.console, disable=not self.cfg.training.progress, transient=False,
+            TextColumn("[bold]epoch {task.fields[epoch]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not self.cfg.training.progress,
+            transient=False,
         )
 
     def _loop(self, run: _Run, dev_docs: Sequence[Document], out_dir: Path) -> str:

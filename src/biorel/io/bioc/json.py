@@ -27,7 +27,8 @@ import json as _json
 import os
 import re
 from itertools import chain
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, TextIO
+from collections.abc import Iterable, Iterator
 
 import ijson
 
@@ -107,14 +108,19 @@ def _values(events, ctx: Context, source: Source) -> Iterator[RawDocument]:
     document."""
     events = iter(events)
     n = 0
-    for _, ev, val in events:
+    for _, ev, _val in events:
         where = f"$[{n}]" if n else "$"
         if ev == "start_array":
             yield from _document_items(events, ctx, {}, where)
         elif ev == "start_map":
             yield from _object(events, ctx, source, where)
         else:
-            raise error("E107", where=SourceLocation(ctx.file, path=where), fmt=FMT, reason=f"the top level is a JSON {ev.replace('start_', '')}, not an object or a list of documents")
+            raise error(
+                "E107",
+                where=SourceLocation(ctx.file, path=where),
+                fmt=FMT,
+                reason=f"the top level is a JSON {ev.replace('start_', '')}, not an object or a list of documents",
+            )
         n += 1
 
 
@@ -131,7 +137,7 @@ def _object(events, ctx: Context, source: Source, path: str) -> Iterator[RawDocu
         if event == "end_map" and prefix == "":
             break
         _, ev, val = next(events)
-        where = SourceLocation(ctx.file, path=f"{path}.{key}")
+        SourceLocation(ctx.file, path=f"{path}.{key}")
         if key == "documents" and ev == "start_array" and buffered is None:
             missing = [k for k in COLLECTION_KEYS if k not in coll]
             later = _later_fields(source, missing) if missing else {}
@@ -160,7 +166,16 @@ def _object(events, ctx: Context, source: Source, path: str) -> Iterator[RawDocu
     if buffered is not None:
         for key in other:
             if key not in IGNORED_KEYS:
-                ctx.skip(error("E106", where=SourceLocation(ctx.file, path=f"{path}.{key}"), what=f"key '{key}'", parent="collection", reason="BioC does not define it"), "key skipped")
+                ctx.skip(
+                    error(
+                        "E106",
+                        where=SourceLocation(ctx.file, path=f"{path}.{key}"),
+                        what=f"key '{key}'",
+                        parent="collection",
+                        reason="BioC does not define it",
+                    ),
+                    "key skipped",
+                )
         return
     yield from _not_a_collection(coll | other, ctx, path)
 
@@ -181,13 +196,28 @@ def _not_a_collection(obj: dict, ctx: Context, path: str) -> Iterator[RawDocumen
             if raw is not None:
                 yield raw
         return
-    raise error("E107", where=SourceLocation(ctx.file, path=path), fmt=FMT, reason=f"the object has no 'documents' list and is not a BioC document (keys: {', '.join(sorted(obj))[:200]})")
+    raise error(
+        "E107",
+        where=SourceLocation(ctx.file, path=path),
+        fmt=FMT,
+        reason=f"the object has no 'documents' list and is not a BioC document (keys: {', '.join(sorted(obj))[:200]})",
+    )
 
 
 def _meta(coll: dict[str, Any], ctx: Context, path: str) -> dict[str, Any]:
     infons = coll.get("infons")
     if infons is not None and not isinstance(infons, dict):
-        ctx.skip(error("E101", where=SourceLocation(ctx.file, path=f"{path}.infons"), what="collection", field="infons", value=type(infons).__name__, reason="expected an object"), "field skipped")
+        ctx.skip(
+            error(
+                "E101",
+                where=SourceLocation(ctx.file, path=f"{path}.infons"),
+                what="collection",
+                field="infons",
+                value=type(infons).__name__,
+                reason="expected an object",
+            ),
+            "field skipped",
+        )
         infons = None
     return collection_metadata(coll.get("source"), coll.get("date"), coll.get("key"), infons)
 

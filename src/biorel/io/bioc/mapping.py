@@ -91,7 +91,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from ...errors import BiorelError, Diagnostics, FormatError, SourceLocation, error
 from ...types import Document, Mention, NaryRelation, Passage, Relation
@@ -347,7 +348,7 @@ def _to_document(node: dict, where: SourceLocation, ctx: Context, collection: di
         except FormatError as err:
             ctx.skip(err, "relation skipped")
     _make_unique([r for r, _, _ in rels])
-    for r, rloc, slot in rels:
+    for r, rloc, _slot in rels:
         item_where.setdefault(r.id, rloc)
         (doc.relations if isinstance(r, Relation) else doc.nary_relations).append(r)
     _record_places(doc.passages, [(m, s) for m, _, s in placed], "annotations")
@@ -435,7 +436,9 @@ def _passage(node: dict, where: SourceLocation, ctx: Context, annotations: list,
     return Passage(offset, text, ptype, infons)
 
 
-def _sentences(sentences: list, offset: int, text: Any, where: SourceLocation, ctx: Context, infons: dict, annotations: list, relations: list, pi: int) -> Any:
+def _sentences(
+    sentences: list, offset: int, text: Any, where: SourceLocation, ctx: Context, infons: dict, annotations: list, relations: list, pi: int
+) -> Any:
     """Read a passage's ``<sentence>``\\ s into ``infons["bioc.sentences"]``
     (offset, length, infons; the ids of their annotations and relations are
     added once known). Returns the passage text, laid out from the sentences
@@ -471,7 +474,14 @@ def _layout(offset: int, pieces: list[tuple[int, str]], where: SourceLocation) -
     pos = offset
     for soff, stext in sorted(pieces):
         if soff < pos:
-            raise _err("E101", where, what="sentence", field="offset", value=soff, reason=f"overlaps the previous sentence or precedes the passage offset {offset}")
+            raise _err(
+                "E101",
+                where,
+                what="sentence",
+                field="offset",
+                value=soff,
+                reason=f"overlaps the previous sentence or precedes the passage offset {offset}",
+            )
         out.append(" " * (soff - pos))
         out.append(stext)
         pos = soff + len(stext)
@@ -567,7 +577,10 @@ def _reorder(mentions: list[Mention], order: list[str], where: SourceLocation, c
     for m in mentions:
         by_id.setdefault(m.id, []).append(m)
     if sorted(order) != sorted(m.id for m in mentions):
-        ctx.skip(_err("E105", where, key=K_MENTION_ORDER, reason="it does not list exactly the document's annotation ids; file order kept"), "mention order ignored")
+        ctx.skip(
+            _err("E105", where, key=K_MENTION_ORDER, reason="it does not list exactly the document's annotation ids; file order kept"),
+            "mention order ignored",
+        )
         return mentions
     return [by_id[mid].pop(0) for mid in order]
 
@@ -673,7 +686,14 @@ def _argument(infons: dict, key: str, what: str, where: SourceLocation, ctx: Con
             infons.setdefault(M_ARG_VALUES, {})[key] = value
             return ident
     if not isinstance(value, str) or not value:
-        raise _err("E101", ctx.infon(where, key), what=what, field=key, value=value, reason="expected a concept id (a string, or an object with an 'identifier')")
+        raise _err(
+            "E101",
+            ctx.infon(where, key),
+            what=what,
+            field=key,
+            value=value,
+            reason="expected a concept id (a string, or an object with an 'identifier')",
+        )
     return value
 
 

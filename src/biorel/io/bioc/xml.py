@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import re
 from itertools import chain
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, TextIO
+from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
@@ -86,7 +87,12 @@ def _documents(events, ctx: Context) -> Iterator[RawDocument]:
             if depth == 1:
                 root = el
                 if el.tag != "collection":
-                    raise error("E107", where=SourceLocation(ctx.file, el.sourceline, f"/{el.tag}"), fmt=FMT, reason=f"the root element is <{el.tag}>, not <collection>")
+                    raise error(
+                        "E107",
+                        where=SourceLocation(ctx.file, el.sourceline, f"/{el.tag}"),
+                        fmt=FMT,
+                        reason=f"the root element is <{el.tag}>, not <collection>",
+                    )
                 _v2_header(el, coll)
             continue
         depth -= 1
@@ -111,7 +117,9 @@ def _documents(events, ctx: Context) -> Iterator[RawDocument]:
             _add_infon(coll_infons, el, SourceLocation(ctx.file, el.sourceline, "/collection"), ctx)
         else:
             where = SourceLocation(ctx.file, el.sourceline, f"/collection/{el.tag}")
-            ctx.skip(error("E106", where=where, what=f"element <{el.tag}>", parent="<collection>", reason="BioC does not define it"), "element skipped")
+            ctx.skip(
+                error("E106", where=where, what=f"element <{el.tag}>", parent="<collection>", reason="BioC does not define it"), "element skipped"
+            )
         el.clear(keep_tail=True)
         while el.getprevious() is not None:
             del root[0]
@@ -139,12 +147,24 @@ def _children(el, where: SourceLocation, ctx: Context, allowed: tuple[str, ...])
         ctx.skip(error("E106", where=where, what="text", parent=f"<{el.tag}>", reason=f"stray text {el.text.strip()[:40]!r}"), "text skipped")
     for child in el:
         if child.tail and child.tail.strip():
-            ctx.skip(error("E106", where=SourceLocation(where.file, child.sourceline, where.path), what="text", parent=f"<{el.tag}>", reason=f"stray text {child.tail.strip()[:40]!r}"), "text skipped")
+            ctx.skip(
+                error(
+                    "E106",
+                    where=SourceLocation(where.file, child.sourceline, where.path),
+                    what="text",
+                    parent=f"<{el.tag}>",
+                    reason=f"stray text {child.tail.strip()[:40]!r}",
+                ),
+                "text skipped",
+            )
         if child.tag in allowed:
             yield child
         else:
             cloc = SourceLocation(where.file, child.sourceline, f"{where.path}/{child.tag}")
-            ctx.skip(error("E106", where=cloc, what=f"element <{child.tag}>", parent=f"<{el.tag}>", reason="BioC does not define it here"), "element skipped")
+            ctx.skip(
+                error("E106", where=cloc, what=f"element <{child.tag}>", parent=f"<{el.tag}>", reason="BioC does not define it here"),
+                "element skipped",
+            )
 
 
 def _add_infon(infons: dict[str, str], el, parent: SourceLocation, ctx: Context) -> None:
@@ -157,14 +177,26 @@ def _add_infon(infons: dict[str, str], el, parent: SourceLocation, ctx: Context)
         ctx.skip(error("E106", where=where, what=f"element <{el[0].tag}>", parent="<infon>", reason="an infon holds text only"), "infon skipped")
         return
     if key in infons:
-        ctx.skip(error("E106", where=where, what=f"second infon '{key}'", parent="element", reason="infon keys must be unique; the first value is kept"), "infon skipped")
+        ctx.skip(
+            error("E106", where=where, what=f"second infon '{key}'", parent="element", reason="infon keys must be unique; the first value is kept"),
+            "infon skipped",
+        )
         return
     infons[key] = el.text or ""
 
 
 def _single_text(node: dict, field: str, el, where: SourceLocation, ctx: Context) -> None:
     if field in node:
-        ctx.skip(error("E106", where=SourceLocation(where.file, el.sourceline, f"{where.path}/{el.tag}"), what=f"second <{el.tag}>", parent="element", reason="only one is allowed; the first is kept"), "element skipped")
+        ctx.skip(
+            error(
+                "E106",
+                where=SourceLocation(where.file, el.sourceline, f"{where.path}/{el.tag}"),
+                what=f"second <{el.tag}>",
+                parent="element",
+                reason="only one is allowed; the first is kept",
+            ),
+            "element skipped",
+        )
         return
     node[field] = el.text or ""
 
@@ -213,7 +245,9 @@ def _passage_tree(el, where: SourceLocation, ctx: Context, *, sentence: bool = F
             _single_text(node, tag, child, where, ctx)
         elif tag == "sentence":
             n_sent += 1
-            node.setdefault("sentences", []).append(_passage_tree(child, SourceLocation(where.file, child.sourceline, f"{where.path}/sentence[{n_sent}]"), ctx, sentence=True))
+            node.setdefault("sentences", []).append(
+                _passage_tree(child, SourceLocation(where.file, child.sourceline, f"{where.path}/sentence[{n_sent}]"), ctx, sentence=True)
+            )
         elif tag == "annotation":
             node["annotations"].append(_annotation_tree(child, where, ctx))
         else:
