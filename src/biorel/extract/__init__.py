@@ -67,6 +67,8 @@ class ExtractStats:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        # asdict rebuilds a Counter from (key, count) pairs, counting the pairs: take the counts as they are
+        d["mention_types"], d["relation_types"] = dict(self.mention_types), dict(self.relation_types)
         d["warnings"] = [str(w) for w in self.warnings]
         return {**d, "docs_per_second": self.docs_per_second}
 
