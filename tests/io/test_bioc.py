@@ -82,7 +82,8 @@ def expected_docs() -> list[Document]:
         "2",
         passages=[Passage(0, TEXT2)],
         mentions=[
-            Mention("0", ((0, 15),), "BRCA1 and BRCA2", "Gene", ("672", "675")),
+            # the ',' of the identifier is recorded: the PubTator writer joins with it (BioRED)
+            Mention("0", ((0, 15),), "BRCA1 and BRCA2", "Gene", ("672", "675"), infons={"pubtator.ids_separator": ","}),
             Mention("1", ((29, 42),), "breast cancer", "Disease", ("D001943",)),
         ],
         entities=[Entity("672", "Gene", ("0",)), Entity("675", "Gene", ("0",)), Entity("D001943", "Disease", ("1",))],

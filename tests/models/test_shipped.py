@@ -55,3 +55,31 @@ def test_default_model_on_the_sample_corpus(tmp_path):
 # quality floors on the 35 mentions / 5 CID relations of the sample (see the module docstring)
 NER_FLOOR = 0.65  # measured 0.730 (27 of 35 mentions, 12 false) when the model was shipped
 E2E_TP_FLOOR = 2  # measured 3 of 5
+
+
+@needs_model
+def test_extract_takes_reader_options_for_raw_text(tmp_path):
+    """`-r split=...` reaches the raw-text reader: the same file gives one
+    document per blank-line block by default, one per line with split=lines,
+    one in all with split=file (and --lines is split=lines; the blank line is
+    then an empty document, skipped and reported under --lenient)."""
+    from typer.testing import CliRunner
+
+    from biorel.cli import app
+
+    src = tmp_path / "notes.txt"
+    src.write_text("Cisplatin caused nephrotoxicity.\nIt resolved.\n\nNaloxone reversed the coma.\n", encoding="utf-8")
+    counts = {}
+    for name, extra in {
+        "default": [],
+        "lines": ["-r", "split=lines", "--lenient"],
+        "file": ["-r", "split=file"],
+        "--lines": ["--lines", "--lenient"],
+    }.items():
+        out = tmp_path / f"{name.strip('-')}.jsonl"
+        res = CliRunner().invoke(app, ["extract", str(src), "-o", str(out), "--no-progress", *extra])
+        assert res.exit_code == 0, res.output
+        counts[name] = len(io.load(out))
+    assert counts == {"default": 2, "lines": 3, "file": 1, "--lines": 3}
+    bad = CliRunner().invoke(app, ["extract", str(src), "-o", str(tmp_path / "x.jsonl"), "--no-progress", "-r", "split=words"])
+    assert bad.exit_code != 0 and "split" in bad.output and not (tmp_path / "x.jsonl").exists()

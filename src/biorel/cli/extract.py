@@ -42,7 +42,10 @@ def extract_cmd(
     gold_ids: bool = typer.Option(False, "--gold-ids", help="e2e: predicted mentions matching a gold mention take its concept ids"),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="continue an interrupted run (default) or start over"),
     lenient: bool = typer.Option(False, "--lenient", help="skip bad input records (reported) instead of stopping"),
-    lines: bool = typer.Option(False, "--lines", help="raw text: one document per line"),
+    lines: bool = typer.Option(False, "--lines", help="raw text: one document per line (same as -r split=lines)"),
+    reader_option: list[str] | None = typer.Option(
+        None, "--reader-option", "-r", help="reader option key=value, as in biorel convert (raw text: split=blank-lines|lines|file, id_column=true)"
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)"),
     window_batch: int | None = typer.Option(None, "--window-batch", help="encoder windows per forward pass (default: the model's setting)"),
@@ -56,7 +59,12 @@ def extract_cmd(
 
         torch.set_num_threads(threads)
 
-    opts = {"lines": True} if lines else None
+    from .formats import parse_options
+
+    opts = parse_options(reader_option)
+    if lines:
+        opts["split"] = "lines"
+    opts = opts or None
     try:
         stats = extract(
             input,

@@ -158,7 +158,7 @@ def sample_path() -> Path:
 # ---- CLI helpers ----------------------------------------------------------------
 
 
-def _parse_options(items: Iterable[str] | None) -> dict[str, Any]:
+def parse_options(items: Iterable[str] | None) -> dict[str, Any]:
     opts: dict[str, Any] = {}
     for item in items or ():
         key, sep, value = item.partition("=")
@@ -200,8 +200,8 @@ def convert(
             from_format=from_format,
             to_format=to_format,
             lenient=lenient,
-            reader_options=_parse_options(reader_option),
-            writer_options=_parse_options(writer_option),
+            reader_options=parse_options(reader_option),
+            writer_options=parse_options(writer_option),
         )
     except BiorelError as e:
         _fail(e)
@@ -209,7 +209,7 @@ def convert(
     _print_warnings(res.warnings)
     skipped = f", {len(res.diagnostics)} problem(s) skipped" if len(res.diagnostics) else ""
     out.print(f"wrote {res.documents} documents to {dst}{skipped}", markup=False, highlight=False, soft_wrap=True)
-    if note := io.text.split_note(src, from_format, _parse_options(reader_option)):  # raw text: how it was split into documents
+    if note := io.text.split_note(src, from_format, parse_options(reader_option)):  # raw text: how it was split into documents
         out.print(note, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -226,7 +226,7 @@ def validate(
 ) -> None:
     """List every problem with its location; exit 1 if there is any, 0 if clean."""
     try:
-        report = validate_file(path, format, **_parse_options(reader_option))
+        report = validate_file(path, format, **parse_options(reader_option))
     except BiorelError as e:
         _fail(e)
     _print_problems(report.problems)
@@ -250,7 +250,7 @@ def stats(
     cross-sentence relation share, entity entropy per type."""
     diags = Diagnostics()
     try:
-        st = file_stats(path, format, lenient=lenient, diagnostics=diags, **_parse_options(reader_option))
+        st = file_stats(path, format, lenient=lenient, diagnostics=diags, **parse_options(reader_option))
     except BiorelError as e:
         _fail(e)
     _print_problems(diags.problems)

@@ -61,7 +61,12 @@ start with ``biorel:`` (other BioC tools simply see extra infons):
 * mentions: ``type`` always; concept ids as ``identifier`` joined by ``,``; if
   an id contains ``,``, the list is empty, or the mention's own infons use one
   of the id keys above, the ids go to ``biorel:concept_ids`` (a JSON list),
-  which the reader prefers to every id key. ``components`` ->
+  which the reader prefers to every id key. The ids separator of an
+  ``identifier`` list is recorded by the reader (``,`` included) and used by
+  the PubTator writer; a list of several ids whose separator is PubTator's
+  default ``|`` (which cannot split an ``identifier``) is written with ``,``
+  plus ``biorel:ids_separator`` = ``|``, so PubTator -> BioC -> PubTator is
+  the identity. ``components`` ->
   ``biorel:components`` (JSON list). A mention goes in the passage holding its
   first span.
 * relations: entity-level ones are written with infons ``type``, ``entity1``,
@@ -113,6 +118,7 @@ PREFIX = "biorel:"
 JSON_PREFIX = "biorel:json:"
 K_CONCEPT_IDS = "biorel:concept_ids"
 K_COMPONENTS = "biorel:components"
+K_IDS_SEPARATOR = "biorel:ids_separator"
 K_DIRECTED = "biorel:directed"
 K_SCORE = "biorel:score"
 K_EVIDENCE = "biorel:evidence"
@@ -120,7 +126,9 @@ K_ENTITIES = "biorel:entities"
 K_MENTION_ORDER = "biorel:mention_order"
 K_COLLECTION = "biorel:collection"
 #: file-side keys the mapping consumes; model infons may not use them
-RESERVED_FILE_KEYS = frozenset({K_CONCEPT_IDS, K_COMPONENTS, K_DIRECTED, K_SCORE, K_EVIDENCE, K_ENTITIES, K_MENTION_ORDER, K_COLLECTION})
+RESERVED_FILE_KEYS = frozenset(
+    {K_CONCEPT_IDS, K_IDS_SEPARATOR, K_COMPONENTS, K_DIRECTED, K_SCORE, K_EVIDENCE, K_ENTITIES, K_MENTION_ORDER, K_COLLECTION}
+)
 
 # model-side keys for BioC structure the model has no field for
 M_COLLECTION = "bioc.collection"
@@ -504,7 +512,10 @@ def _concept_ids(infons: dict, mtype: str, what: str, where: SourceLocation, ctx
         if key != WRITE_ID_KEY:
             return value.split(sep)
         split, used = split_identifier(value, mtype)
-        if used is not None and used != ",":  # ',' is BioC's default (BioRED)
+        written_for = infons.pop(K_IDS_SEPARATOR, None)  # PubTator's '|' list, written by biorel
+        if written_for == "|" and used == ",":
+            pass  # the model's default separator: nothing recorded
+        elif used is not None:  # recorded even for BioC's default ',' so PubTator writes it back
             infons[IDS_SEPARATOR] = used
         if value == "":
             infons[IDS_FIELD] = ""
@@ -517,8 +528,9 @@ def split_identifier(value: str, mtype: str = "") -> tuple[tuple[str, ...], str 
     (BioRED gene lists) or ``;`` (PubTator Central) it holds, pieces verbatim;
     ``|`` does not split (a BioRED composite such as ``D007859|D008569`` is the
     id its relations name). Variant types and tmVar ids are one id. The
-    separator, unless it is BioC's default ``,``, goes to the model infon
-    ``pubtator.ids_separator`` (the PubTator writer joins with it); an empty value gives no ids and
+    separator (BioC's default ``,`` included) goes to the model infon
+    ``pubtator.ids_separator`` (the PubTator writer joins with it; the BioC
+    writer never writes it); an empty value gives no ids and
     ``pubtator.ids = ""``, as in PubTator."""
     if value == "":
         return (), None
@@ -879,6 +891,8 @@ def _annotation(w: _Writer, m: Mention) -> dict[str, Any]:
     column = identifier_column(m)
     if not id_key_in_infons and column is not None:
         infons[WRITE_ID_KEY] = column
+        if len(m.concept_ids) > 1 and IDS_SEPARATOR not in m.infons and IDS_FIELD not in m.infons:
+            infons[K_IDS_SEPARATOR] = "|"  # PubTator's default; ',' is what the identifier holds
     elif m.concept_ids or id_key_in_infons:
         infons[K_CONCEPT_IDS] = _dumps(list(m.concept_ids))
     if m.components:
