@@ -173,6 +173,9 @@ class Errors:
     E412 = "Invalid extraction option {option}: {reason}."
     E413 = "Dev evaluation returned no metric '{metric}'. Metrics returned: {choices}."
     E414 = "Checkpoint weights do not fit the model: {reason}."
+    # HTTP service: biorel serve (E500-E519)
+    # corpus viewer: biorel view (E520-E529)
+    # relation evidence and token attributions (E530-E539)
 
 
 class BiorelError(Exception):
