@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 
 from biorel.config import Config
 from biorel.models.heads import supcon_loss
-from biorel.models.negatives import compose_batches, mine
+from biorel.models.negatives import compose_batches, mine, mine_by_label
 from biorel.models.testing import CHEMICALS, DISEASES, make_tiny_tokenizer, tiny_encoder_config
 from biorel.training import loop, train
 from biorel.types import Document, Entity, Mention, Passage, Relation
@@ -34,6 +34,21 @@ def test_mine_picks_the_closest_negatives():
     negatives = torch.tensor([[0.0, 1.0], [0.9, 0.1], [1.0, 1.0], [-1.0, 0.0]])
     assert mine(anchors, negatives, 2) == [[1, 2], [0, 2]]
     assert mine(anchors, negatives[:0], 2) == [[], []]
+
+
+def test_mine_by_label_takes_negatives_and_confusable_types():
+    # items 0, 1: type A; 2: type B; 3, 4: negatives; 5: no pairs (unusable)
+    vecs = torch.tensor([[1.0, 0.0], [0.9, 0.2], [1.0, 0.05], [0.0, 1.0], [0.8, 0.3], [1.0, 0.0]])
+    A, B, none = frozenset({0}), frozenset({1}), frozenset()
+    labels = [A, A, B, none, none, none]
+    usable = [True, True, True, True, True, False]
+    groups = mine_by_label(vecs, labels, usable, 2)
+    assert sorted(groups) == [0, 1, 2]  # every usable item with a label is an anchor
+    assert groups[0] == [2, 4]  # the type-B item is its closest confusable, then a negative; never item 1 (same type) or 5
+    assert groups[2][0] == 0 and set(groups[2]) <= {0, 1, 3, 4}
+    assert mine_by_label(vecs, [A] * 6, [True] * 6, 3) == {i: [] for i in range(6)}  # nothing with another label
+    batches = compose_batches(6, groups, 3, seed=0, epoch=0)
+    assert sorted(i for b in batches for i in b) == list(range(6))  # a negative that is an anchor is placed once
 
 
 @settings(max_examples=80, deadline=None)

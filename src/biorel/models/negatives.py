@@ -1,10 +1,11 @@
 """Hard negatives: mining them and composing batches around them.
 
 A relation model that trains with hard negatives keeps, per *anchor* item (an
-item with at least one positive pair), the ``k`` negative-only items whose pair
-embeddings lie closest to the anchor's under the current model (cosine
+item with at least one positive pair), the ``k`` items with another label set
+(negative-only items, and the confusable items of other relation types) whose
+pair embeddings lie closest to the anchor's under the current model (cosine
 similarity of mean pair embeddings), refreshed at the start of each epoch
-(``BiorelModel.on_epoch_start``). :func:`compose_batches` then lays each anchor
+(``BiorelModel.on_epoch_start``; :func:`mine_by_label`). :func:`compose_batches` then lays each anchor
 and its hard negatives side by side in one batch, so that a contrastive loss
 sees them together; every item still appears exactly once per epoch.
 """
@@ -29,9 +30,25 @@ def mine(anchor_vecs: torch.Tensor, negative_vecs: torch.Tensor, k: int) -> list
     return top.tolist()
 
 
+def mine_by_label(vecs: torch.Tensor, labels: Sequence[frozenset], usable: Sequence[bool], k: int) -> dict[int, list[int]]:
+    """``{anchor: hard negatives}``: every usable item with a non-empty label
+    set is an anchor; its candidates are the usable items whose label set
+    differs from its own (negative-only items and items of other relation
+    types), of which the ``k`` most similar are kept."""
+    groups: dict[int, list[int]] = {}
+    anchors = [i for i, lab in enumerate(labels) if lab and usable[i]]
+    for lab in sorted({labels[a] for a in anchors}, key=sorted):
+        members = [a for a in anchors if labels[a] == lab]
+        cands = [i for i, other in enumerate(labels) if usable[i] and other != lab]
+        picked = mine(vecs[members], vecs[cands], k) if cands else [[] for _ in members]
+        groups.update({a: [cands[j] for j in js] for a, js in zip(members, picked)})
+    return groups
+
+
 def compose_batches(n_items: int, groups: dict[int, Sequence[int]], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
-    """Batches of item indices: each anchor (a key of ``groups``) followed by
-    its hard negatives not already placed, anchors in a seeded order, then the
+    """Batches of item indices: each anchor (a key of ``groups``) not placed
+    yet followed by its hard negatives not placed yet (a hard negative may be
+    another anchor), anchors in a seeded order, then the
     items not placed yet in a seeded order; groups are packed into batches of
     ``batch_size`` items without splitting a group that fits in one batch."""
     rng = random.Random(seed * 1_000_003 + epoch)
@@ -40,8 +57,7 @@ def compose_batches(n_items: int, groups: dict[int, Sequence[int]], batch_size: 
     placed: set[int] = set()
     units: list[list[int]] = []
     for a in anchors:
-        unit = [a] + [i for i in groups[a] if i not in placed and i != a and i not in groups]
-        unit = list(dict.fromkeys(unit))
+        unit = list(dict.fromkeys(i for i in [a, *groups[a]] if i not in placed))
         placed.update(unit)
         units.append(unit)
     rest = [i for i in range(n_items) if i not in placed]
@@ -62,4 +78,4 @@ def compose_batches(n_items: int, groups: dict[int, Sequence[int]], batch_size: 
     return batches
 
 
-__all__ = ["mine", "compose_batches"]
+__all__ = ["mine", "mine_by_label", "compose_batches"]

@@ -17,8 +17,9 @@ One mode, ``relate``: the documents' entities are kept and relations added.
 
 Training options for hard-negative learning (issue "Hard-negative mining"):
 ``model.hard_negatives = k`` re-mines, at the start of every epoch, the ``k``
-negative items closest to each positive item under the current model and puts
-them in its batch (:mod:`biorel.models.negatives`); ``training.loss_weights.
+items closest to each positive item under the current model among those with
+another label set (negative items, and confusable items of other relation
+types) and puts them in its batch (:mod:`biorel.models.negatives`); ``training.loss_weights.
 contrastive`` adds a supervised contrastive loss on the pair embeddings (with
 ``model.temperature``) to the classification loss.
 """
@@ -41,7 +42,7 @@ from ..types import Document
 from .base import BiorelModel, Capabilities, resolve_mode
 from .grouping import group_mentions
 from .heads import supcon_loss, threshold_loss
-from .negatives import compose_batches, mine
+from .negatives import compose_batches, mine_by_label
 from .labels import LabelMaps
 from .pairs import EntRef, candidate_pairs, decode_relations, multi_hot, pair_targets, threshold_scores
 from .predicted import copy_entity, copy_mention, with_annotations
@@ -59,7 +60,8 @@ class RelationClassifierConfig(EncoderModelConfig):
     #: width of the hidden layer over the two marker vectors (the pair embedding)
     hidden_dim: int = Field(256, ge=8)
     #: hard negatives: per anchor (an item with a positive pair), the ``k``
-    #: negative items closest to it under the current model, re-mined at the
+    #: items of another label set (negatives, other relation types) closest to
+    #: it under the current model, re-mined at the
     #: start of every epoch and put in the anchor's batch (0 = off)
     hard_negatives: int = Field(0, ge=0)
     #: temperature of the supervised contrastive loss on pair embeddings (its
@@ -279,11 +281,10 @@ class RelationClassifier(EncoderBacked, BiorelModel):
         k = self.cfg.hard_negatives
         if not k or self._mined.get("epoch") == epoch:
             return  # off, or restored from the checkpoint of this epoch
-        anchors = [i for i, it in enumerate(items) if any(it.targets)]
-        negatives = [i for i, it in enumerate(items) if it.instances and not any(it.targets)]
         vecs = self.item_embeddings(items)
-        picked = mine(vecs[anchors], vecs[negatives], k) if anchors and negatives else [[] for _ in anchors]
-        self._mined = {"epoch": epoch, "groups": {a: [negatives[j] for j in js] for a, js in zip(anchors, picked)}}
+        labels = [frozenset(r for t in it.targets for r in t) for it in items]
+        groups = mine_by_label(vecs, labels, [bool(it.instances) for it in items], k)
+        self._mined = {"epoch": epoch, "groups": groups}
 
     def batches(self, items: Sequence[ClassifierItem], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
         if self.cfg.hard_negatives and self._mined.get("epoch") == epoch:
