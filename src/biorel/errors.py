@@ -175,6 +175,11 @@ class Errors:
     E414 = "Checkpoint weights do not fit the model: {reason}."
     # HTTP service: biorel serve (E500-E519)
     # corpus viewer: biorel view (E520-E529)
+    E520 = "Input {path} to view does not exist."
+    E521 = "Protocol '{name}' cannot colour a corpus view: {reason}; use ner, concept, cid, mention or e2e."
+    E522 = "Cannot write the view page {path}: {reason}."
+    E523 = "The view's counts for document '{doc}' disagree with the scorer {name} ({what}); please report this."
+    E524 = "The viewer's file '{name}' is missing from the biorel package: {reason}."
     # relation evidence and token attributions (E530-E539)
 
 
