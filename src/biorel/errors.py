@@ -181,6 +181,9 @@ class Errors:
     E523 = "The view's counts for document '{doc}' disagree with the scorer {name} ({what}); please report this."
     E524 = "The viewer's file '{name}' is missing from the biorel package: {reason}."
     # relation evidence and token attributions (E530-E539)
+    E530 = "Unknown attribution method '{method}'. Valid choices: {choices}."
+    E531 = "Model {architecture} cannot explain relations with '{method}': {reason}. Methods this model offers: {choices}."
+    E532 = "Invalid evidence option {option}: {reason}."
 
 
 class BiorelError(Exception):
