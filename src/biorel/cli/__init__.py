@@ -17,6 +17,7 @@ from . import evaluate as _evaluate  # noqa: F401,E402
 from . import synth as _synth  # noqa: F401,E402
 from . import sample as _sample  # noqa: F401,E402
 from . import pairs as _pairs  # noqa: F401,E402
+from . import serve as _serve  # noqa: F401,E402
 from . import view as _view  # noqa: F401,E402
 
 
