@@ -113,6 +113,7 @@ class Errors:
     E185 = "Relation '{rel}' of document '{doc}' has type {type!r}, which is the label of pairs without a relation; rename the type or mark the relation infons['negative']."
     E186 = "Pairs table row {row}: {reason}. Columns: {choices}."
     E187 = "Cannot read the pairs table {path}: {reason}."
+    E188 = "Pairs table row cannot be read as a document: {reason}."
     # evaluation: scorers, protocols, bootstrap, clustering, reports (E200-E219)
     E200 = "Evaluator '{name}' does not support {what}: {reason}."
     E201 = "Invalid evaluation option {option}={value!r}: {reason}."
