@@ -169,7 +169,7 @@ def api_router(service: ModelService) -> APIRouter:
 def probe_router(service: ModelService, metrics: Metrics) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/healthz", response_model=Status, tags=["probes"])
+    @router.get("/healthz", response_model=Status, response_model_exclude_none=True, tags=["probes"])
     async def healthz() -> dict[str, Any]:
         """The process is up (the model may still be loading)."""
         return {"status": "ok"}

@@ -10,9 +10,12 @@ then keeps taking documents while
 * more documents arrive within ``batch_wait`` of the first one (documents
   already waiting are taken at once, without waiting),
 
-and hands the batch to the **torch thread**, the one thread that ever runs
-model code (tokenising for the cost, predicting, adding evidence), through
-``run_in_executor`` so the event loop stays free. Each document's future is
+and hands the batch to the **torch thread**, the one thread that runs the
+model (predicting, adding evidence), through ``run_in_executor`` so the event
+loop stays free. A document's cost is computed when its request arrives, in a
+second thread (tokenising only; the features are kept for the prediction), so
+documents join the queue while the model is busy and the next batch can take
+them all at once. Each document's future is
 resolved with its prediction. Documents with a different mode or threshold
 may share a batch: the thread predicts each (mode, threshold) group with one
 call. ``batch_wait=0, max_batch_docs=1`` is plain batch-1 serving.
@@ -57,7 +60,8 @@ class WorkItem:
 
 
 class Runner(Protocol):
-    """The model side of the batcher; every method runs in the torch thread."""
+    """The model side of the batcher: ``cost`` runs in the cost thread, ``run``
+    in the torch thread."""
 
     def cost(self, docs: Sequence[Document]) -> list[int]: ...
 
@@ -123,6 +127,7 @@ class MicroBatcher:
         self,
         runner: Runner,
         executor: Executor,
+        cost_executor: Executor | None = None,
         *,
         batch_tokens: int,
         batch_wait_s: float,
@@ -133,6 +138,7 @@ class MicroBatcher:
     ):
         self.runner = runner
         self.executor = executor
+        self.cost_executor = cost_executor or executor
         self.batch_tokens = batch_tokens
         self.batch_wait_s = batch_wait_s
         self.max_batch_docs = max_batch_docs
@@ -231,7 +237,7 @@ class MicroBatcher:
             return []
         self._check_room(len(docs), None)  # refuse at once when full, before spending time on tokens
         loop = asyncio.get_running_loop()
-        costs = await loop.run_in_executor(self.executor, self.runner.cost, list(docs))
+        costs = await loop.run_in_executor(self.cost_executor, self.runner.cost, list(docs))
         self._check_room(len(docs), sum(costs))  # no await from here on: the check and the push are atomic
         items = [WorkItem(d, c, mode, threshold, evidence, loop.create_future()) for d, c in zip(docs, costs, strict=True)]
         for item in items:

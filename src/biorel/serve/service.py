@@ -65,7 +65,8 @@ def describe_model(model: Any, name: str, folder: Path | None) -> dict[str, Any]
 
 
 class ModelService:
-    """Owns the torch thread, the loaded model and the batcher of one app."""
+    """Owns the torch thread (loading, predicting), the cost thread (tokenising
+    arriving documents), the loaded model and the batcher of one app."""
 
     def __init__(self, model: ModelRef, settings: ServeSettings, metrics: Metrics):
         self.ref = model
@@ -76,6 +77,7 @@ class ModelService:
         self.load_error: BiorelError | None = None
         self.batcher: MicroBatcher | None = None
         self.executor: ThreadPoolExecutor | None = None
+        self.cost_executor: ThreadPoolExecutor | None = None
         #: set once the model is loaded (tests wait on it)
         self.ready = threading.Event()
         self._runner: ModelRunner | None = None
@@ -85,6 +87,7 @@ class ModelService:
     async def start(self) -> None:
         """Start loading the model in the background; ``/readyz`` says when it is done."""
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="biorel-torch")
+        self.cost_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="biorel-cost")
         self._load_task = asyncio.get_running_loop().create_task(self._load(), name="biorel-load-model")
 
     async def stop(self) -> None:
@@ -95,9 +98,10 @@ class ModelService:
             self.batcher = None
         self.ready.clear()
         self.metrics.ready.set(0)
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            self.executor = None
+        for pool in (self.executor, self.cost_executor):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        self.executor = self.cost_executor = None
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self.ready.wait(timeout)
@@ -119,6 +123,7 @@ class ModelService:
         self.batcher = MicroBatcher(
             self._runner,
             self.executor,
+            self.cost_executor,
             batch_tokens=s.batch_tokens,
             batch_wait_s=s.batch_wait_ms / 1000.0,
             max_batch_docs=s.max_batch_docs,
