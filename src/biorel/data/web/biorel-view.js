@@ -85,7 +85,7 @@
   };
   const EVIDENCE_RGBA = "rgba(255, 214, 0, 0.42)";
   function attributionRgba(w) {
-    const a = 0.12 + 0.7 * Math.max(0, Math.min(1, w));
+    const a = 0.78 * Math.max(0, Math.min(1, w)); // the weight alone: a token of weight ~0 stays unshaded
     return `rgba(244, 81, 30, ${a.toFixed(3)})`;
   }
 
@@ -447,10 +447,10 @@
         box.appendChild(el("p", { class: "bv-muted", text: "This relation carries no evidence sentences." }));
       }
       if (r.attributions.length) {
-        const top = r.attributions.slice().sort((x, y) => y[2] - x[2]).slice(0, 8);
+        const top = r.attributions.filter((x) => x[2] >= 0.005).sort((x, y) => y[2] - x[2]).slice(0, 8);
         box.appendChild(el("p", { class: "bv-attributions" }, [
           el("strong", { text: "Most attributed tokens: " }),
-          top.map(([a, b, w]) => `${m.text.slice(a, b)} (${w.toFixed(2)})`).join(", "),
+          top.map(([a, b, w]) => `${m.text.slice(a, b)} (${w.toFixed(2)})`).join(", ") + (r.attributions.length > top.length ? ` (${r.attributions.length} tokens in all)` : ""),
         ]));
       }
     }
@@ -690,7 +690,16 @@
   function describeError(status, body, fallback) {
     const e = body && body.error;
     if (e && typeof e === "object") {
-      return `${e.code ? e.code + ": " : ""}${e.message || fallback} (HTTP ${e.status || status})`;
+      let out = `${e.code ? e.code + ": " : ""}${e.message || fallback} (HTTP ${e.status || status})`;
+      const loc = e.location;
+      if (loc && typeof loc === "object") {
+        const where = ["source", "line", "path", "offset"].filter((k) => loc[k] !== undefined && loc[k] !== null).map((k) => `${k} ${loc[k]}`);
+        if (where.length) out += `\nat ${where.join(", ")}`;
+      }
+      for (const d of Array.isArray(e.details) ? e.details.slice(0, 5) : []) {
+        out += `\n- ${Array.isArray(d.loc) ? d.loc.join(".") + ": " : ""}${d.msg || JSON.stringify(d)}`;
+      }
+      return out;
     }
     return `${fallback} (HTTP ${status})`;
   }
@@ -762,7 +771,7 @@
         path: "v1/extract",
         body: JSON.stringify({ text, id: "pasted", threshold: REQUEST.threshold, evidence: REQUEST.evidence }),
         contentType: "application/json",
-        raw: { format: "text", body: text },
+        raw: { format: "text", body: text, pasted: true },
       });
     }
 
@@ -796,6 +805,7 @@
       // BioC: the server writes it from the same input and settings
       const raw = last.raw;
       const query = new URLSearchParams({ output: kind, threshold: String(REQUEST.threshold), evidence: String(REQUEST.evidence) });
+      if (raw.pasted) query.set("split", "file"); // the pasted text is one document, as /v1/extract reads it
       showError("");
       setBusy(true, "Asking the server for " + kind + "…");
       try {
