@@ -50,6 +50,10 @@ def extract_cmd(
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)"),
     window_batch: int | None = typer.Option(None, "--window-batch", help="encoder windows per forward pass (default: the model's setting)"),
     precision: str = typer.Option("auto", "--precision", help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32 or bf16"),
+    evidence: bool = typer.Option(
+        False, "--evidence", help="add each relation's evidence sentences and strongest words (infons 'attributions': [[start, end, weight], ...])"
+    ),
+    evidence_top_k: int = typer.Option(8, "--evidence-top-k", help="with --evidence: how many words per relation"),
 ) -> None:
     from ..extract import extract
     from ..io.text import split_note
@@ -83,6 +87,8 @@ def extract_cmd(
             console=err,
             precision=precision,
             window_batch=window_batch,
+            evidence=evidence,
+            evidence_top_k=evidence_top_k,
         )
     except BiorelError as e:
         err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)
@@ -94,6 +100,12 @@ def extract_cmd(
     if note := split_note(input, input_format, opts):  # raw text: how it was split into documents
         typer.echo(note)
     print_findings(stats, Console())
+    if stats.evidence:
+        ev = stats.evidence
+        typer.echo(
+            f"evidence ({ev['method']}): {ev['explained']} of {ev['relations']} relations explained"
+            f", {ev['without_mentions']} without mentions, {ev['unscored']} not scored; {ev['seconds']:.1f} s"
+        )
 
 
 def print_findings(stats, console: Console) -> None:

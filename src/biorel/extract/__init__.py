@@ -23,6 +23,10 @@
 * **One writer**: the run holds ``OUT.lock`` (:func:`biorel.jobs.exclusive_lock`);
   a second ``extract`` into the same output stops at once with E050.
 * An input with no documents is reported as warning E130.
+* ``evidence=True`` (``biorel extract --evidence``): each relation gets its
+  evidence sentences and top-``evidence_top_k`` token attributions
+  (:func:`biorel.models.evidence.add_evidence`, method ``auto``); the counts are
+  in :attr:`ExtractStats.evidence`.
 """
 
 from __future__ import annotations
@@ -59,6 +63,9 @@ class ExtractStats:
     mention_types: Counter = field(default_factory=Counter)
     relation_types: Counter = field(default_factory=Counter)
     examples: list[tuple[str, str, str, str, float | None]] = field(default_factory=list)  # (doc, type, head name, tail name, score)
+    #: with ``evidence=True``: the attribution method and how many relations were
+    #: explained, had no mention (relation-only) or could not be scored
+    evidence: dict[str, Any] = field(default_factory=dict)
     warnings: list[BiorelError] = field(default_factory=list)
 
     @property
@@ -175,13 +182,17 @@ def extract(
     console=None,
     precision: str = "auto",
     window_batch: int | None = None,
+    evidence: bool = False,
+    evidence_top_k: int = 8,
 ) -> ExtractStats:
     """Predict every document of ``input`` with ``model`` (a folder or a loaded
     model) and write them to ``output`` (see the module docstring).
     ``precision``: ``auto`` (bf16 where the hardware has native bf16, else
     fp32), ``fp32`` or ``bf16``; see :meth:`biorel.models.BiorelModel.set_precision`.
     ``window_batch``: encoder windows per forward pass (default: the model's
-    ``window_batch``)."""
+    ``window_batch``). ``evidence``: add each relation's evidence sentences and
+    its ``evidence_top_k`` strongest token attributions
+    (:func:`biorel.models.evidence.add_evidence`)."""
     from rich.console import Console
 
     from .. import io
@@ -198,6 +209,8 @@ def extract(
         raise error("E412", option=f"--precision {precision}", reason=f"valid precisions: {', '.join(PRECISIONS)}")
     if not 0.0 <= threshold <= 1.0:
         raise error("E412", option=f"--threshold {threshold}", reason="must lie in [0, 1]")
+    if evidence and evidence_top_k < 1:
+        raise error("E532", option=f"--evidence-top-k {evidence_top_k}", reason="must be at least 1")
     console = console or Console(stderr=True)
     out = Path(output)
     if not Path(input).exists():
@@ -222,6 +235,7 @@ def extract(
     if mode == "relate" and in_fmt.name == "text":
         raise error("E412", option="--mode relate", reason="raw text has no entities; use --mode extract")
     precision = model_obj.set_precision(precision)
+    explain_with = _evidence_setting(model_obj, evidence, evidence_top_k)
     if window_batch is not None:
         if window_batch < 1:
             raise error("E412", option=f"--window-batch {window_batch}", reason="must be at least 1")
@@ -246,7 +260,18 @@ def extract(
             progress,
             console,
             precision,
+            explain_with,
         )
+
+
+def _evidence_setting(model_obj, evidence: bool, top_k: int) -> dict[str, Any] | None:
+    """``{"method", "top_k"}`` when evidence is asked for (E531 when the model
+    cannot explain its relations), else ``None``."""
+    if not evidence:
+        return None
+    from ..models.evidence import resolve_method
+
+    return {"method": resolve_method(model_obj, "auto"), "top_k": top_k}
 
 
 def _run(
@@ -267,6 +292,7 @@ def _run(
     progress,
     console,
     precision,
+    explain_with=None,
 ) -> ExtractStats:
     """The locked part of :func:`extract`: resume, predict into the journal, write ``out``."""
     from .. import io
@@ -281,6 +307,7 @@ def _run(
         "use_gold_ids": use_gold_ids,
         "output_format": out_fmt.name,
         "precision": precision,
+        "evidence": explain_with,
     }
     done: set[str] = set()
     diags = Diagnostics() if lenient else None
@@ -310,6 +337,8 @@ def _run(
         task = bar.add_task("extracting", total=None)
         for batch in batches_by_tokens(todo, model_obj.cost, batch_tokens):
             preds = model_obj.predict(batch, mode, threshold=threshold, **({"use_gold_ids": True} if use_gold_ids else {}))
+            if explain_with is not None:
+                _add_evidence(model_obj, preds, explain_with, stats)
             for doc, pred in zip(batch, preds):
                 if mode == "relate" and not doc.mentions:
                     stats.without_entities += 1
@@ -332,6 +361,16 @@ def _run(
     if diags is not None and len(diags):
         console.print(f"{len(diags)} input problem(s) skipped (lenient): " + "; ".join(str(p) for p in list(diags)[:3]), markup=False)
     return stats
+
+
+def _add_evidence(model_obj, preds: list[Document], setting: dict[str, Any], stats: ExtractStats) -> None:
+    from ..models.evidence import explain
+
+    report = explain(model_obj, preds, top_k=setting["top_k"], method=setting["method"])
+    counts = stats.evidence or {"method": report.method, "relations": 0, "explained": 0, "without_mentions": 0, "unscored": 0, "seconds": 0.0}
+    for key in ("relations", "explained", "without_mentions", "unscored", "seconds"):
+        counts[key] += getattr(report, key)
+    stats.evidence = counts
 
 
 def _check_writable(fmt, out: Path) -> None:

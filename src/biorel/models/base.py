@@ -71,6 +71,9 @@ class Capabilities:
     train_bf16: bool = False
     #: parts that ``training.freeze_*`` options may freeze
     freezable: tuple[str, ...] = ()
+    #: token-attribution methods of :mod:`biorel.models.evidence` (``attention``,
+    #: ``grad-input``); a model instance may offer fewer (:meth:`BiorelModel.attribution_methods`)
+    attributions: tuple[str, ...] = ()
 
 
 def native_bf16() -> bool:
@@ -233,6 +236,11 @@ class BiorelModel:
     def cost(self, doc: Document) -> int:
         """A cheap size estimate used to batch by token budget."""
         return max(1, len(doc.text) // 4)
+
+    def attribution_methods(self) -> tuple[str, ...]:
+        """The token-attribution methods this model instance can run (the
+        declared ones, less any its configuration switches off)."""
+        return self.capabilities.attributions
 
     def set_precision(self, precision: str) -> str:
         """Switch inference to ``precision`` (one of :data:`PRECISIONS`, limited to

@@ -59,10 +59,15 @@ class PairContext(nn.Module):
         """``[E, N]``: each entity's attention over the document's tokens."""
         return torch.softmax(self.query(ents) @ self.key(tokens).T * self.scale, dim=-1)
 
+    @staticmethod
+    def weights(att: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+        """``[P, N]``: each pair's token weights, the renormalised product of
+        its two arguments' attention (what mixes the pair's context)."""
+        joint = att[pairs[:, 0]] * att[pairs[:, 1]]
+        return joint / (joint.sum(-1, keepdim=True) + 1e-12)
+
     def forward(self, tokens: torch.Tensor, att: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
-        joint = att[pairs[:, 0]] * att[pairs[:, 1]]  # [P, N]
-        joint = joint / (joint.sum(-1, keepdim=True) + 1e-12)
-        return joint @ tokens  # [P, H]
+        return self.weights(att, pairs) @ tokens  # [P, H]
 
 
 class PairClassifier(nn.Module):

@@ -29,7 +29,7 @@ from torch.nn import functional as F
 from ..config import EncoderModelConfig
 from ..errors import error
 from ..registry import registry
-from ..types import Document, Mention
+from ..types import Document, Mention, Relation
 from .base import BiorelModel, Capabilities, resolve_mode
 from .features import Features
 from .grouping import group_mentions, inherit_gold_ids
@@ -106,6 +106,7 @@ class JointNERRE(EncoderBacked, BiorelModel):
         default_scorers=("ner:extract", "e2e:extract", "concept:relate"),
         train_bf16=True,
         freezable=("embeddings",),
+        attributions=("attention", "grad-input"),
     )
 
     def __init__(self, cfg: JointNERREConfig, labels: LabelMaps, encoder: nn.Module, tokenizer: Any):
@@ -230,6 +231,61 @@ class JointNERRE(EncoderBacked, BiorelModel):
             return []
         scores = threshold_scores(self._pair_logits(tok, refs, pairs).float())
         return decode_relations(scores, pairs, refs, self.labels, threshold)
+
+    # ---- explanations (biorel.models.evidence) ---------------------------------------
+    def attribution_methods(self) -> tuple[str, ...]:
+        """``attention`` only with the pair context on (``model.context``)."""
+        methods = self.capabilities.attributions
+        return methods if self.net.pairs is not None and self.net.pairs.context is not None else tuple(m for m in methods if m != "attention")
+
+    def _grounded_pairs(self, doc: Document, f: Features, pairs: Sequence[tuple[str, str]]) -> tuple[list[EntRef], list[int | None]]:
+        """The document's entity references and, per ``(head id, tail id)``, its
+        row among the grounded pairs (``None``: an argument has no token)."""
+        refs = entity_refs(doc, f.offsets)
+        index = {r.id: k for k, r in enumerate(refs)}
+        rows, n = [], 0
+        for h, t in pairs:
+            rows.append(n if h in index and t in index else None)
+            n += rows[-1] is not None
+        return refs, rows
+
+    def pair_attention(self, doc: Document, pairs: Sequence[tuple[str, str]]) -> tuple[Features, list[torch.Tensor | None]]:
+        """For a predicted document (its mentions and entities as predicted),
+        the relation head's token weights of each ``(head id, tail id)`` pair:
+        ``[n_tokens]``, summing to 1, the weights that mix the pair's context
+        (``PairContext.weights``); ``None`` for a pair not grounded in tokens.
+        One encoder pass; predictions are not affected."""
+        self.net.eval()
+        with torch.inference_mode():
+            f = self.encoder.features(doc)
+            refs, rows = self._grounded_pairs(doc, f, pairs)
+            index = {r.id: k for k, r in enumerate(refs)}
+            known = [(index[h], index[t]) for (h, t), row in zip(pairs, rows) if row is not None]
+            if not known or self.net.pairs is None or self.net.pairs.context is None:
+                return f, [None] * len(pairs)
+            tok = self.encoder.encode([f])[0]
+            context = self.net.pairs.context
+            att = context.attention(tok, pool_entities(tok, [e.ranges for e in refs]))
+            weights = context.weights(att, torch.tensor(known, dtype=torch.long)).float()
+        return f, [None if row is None else weights[row] for row in rows]
+
+    def relation_scores(self, doc: Document, relations: Sequence[Relation]) -> tuple[list[torch.Tensor | None], list[list[tuple[int, int] | None]]]:
+        """Differentiable scores of a predicted document's relations (``None``
+        for one whose arguments have no token, or of a type the model does not
+        know) and, per encoder window, the document characters of each input
+        position (``None``: special tokens). Gradients must be enabled: this
+        is the forward pass of gradient × input."""
+        f = self.encoder.features(doc)
+        refs, rows = self._grounded_pairs(doc, f, [(r.head, r.tail) for r in relations])
+        index = {r.id: k for k, r in enumerate(refs)}
+        kinds = [self.labels.relation_index.get(r.type) for r in relations]
+        known = [(index[r.head], index[r.tail]) for r, row in zip(relations, rows) if row is not None]
+        if not known or self.net.pairs is None:
+            return [None] * len(relations), self.encoder.window_spans(f)
+        tok = self.encoder.encode([f])[0]
+        scores = threshold_scores(self._pair_logits(tok, refs, known).float())
+        out = [None if row is None or ri is None else scores[row, ri] for row, ri in zip(rows, kinds)]
+        return out, self.encoder.window_spans(f)
 
 
 registry.models.register(JointNERRE.architecture, JointNERRE, aliases=("joint",))

@@ -38,7 +38,7 @@ from torch import nn
 from ..config import EncoderModelConfig
 from ..registry import registry
 from ..sentences import sentence_spans
-from ..types import Document
+from ..types import Document, Relation
 from .base import BiorelModel, Capabilities, resolve_mode
 from .grouping import group_mentions
 from .heads import supcon_loss, threshold_loss
@@ -77,6 +77,9 @@ class PairInstance:
     ids: list[int]
     head: int
     tail: int
+    #: per input id, the document characters it was read from (``None``:
+    #: special tokens and markers); for token attributions
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
 
 
 @dataclass
@@ -118,6 +121,7 @@ class RelationClassifier(EncoderBacked, BiorelModel):
         default_scorers=("sentence:relate", "concept:relate"),
         train_bf16=True,
         freezable=("embeddings",),
+        attributions=("grad-input",),
     )
 
     def __init__(self, cfg: RelationClassifierConfig, labels: LabelMaps, encoder: nn.Module, tokenizer: Any):
@@ -161,9 +165,11 @@ class RelationClassifier(EncoderBacked, BiorelModel):
             open_, close = self._markers(kind, typ)
             inserts += [(s, 0, open_, kind), (e, 1, close, None)]
         pieces, pos, starts = [], s0, {}
+        copied = []  # (start in the marked text, start in the document, length) of each copied piece
         length = 0
         for at, _, mark, kind in sorted(inserts, key=lambda x: (x[0], x[1])):
             pieces.append(text[pos:at])
+            copied.append((length, pos, at - pos))
             length += at - pos
             if kind is not None:
                 starts[kind] = length
@@ -171,6 +177,7 @@ class RelationClassifier(EncoderBacked, BiorelModel):
             length += len(mark)
             pos = at
         pieces.append(text[pos:e0])
+        copied.append((length, pos, e0 - pos))
         marked = "".join(pieces)
         tok = self.encoder.tokenizer(marked, add_special_tokens=False, return_offsets_mapping=True, verbose=False, truncation=False)
         ids, offsets = tok["input_ids"], tok["offset_mapping"]
@@ -183,7 +190,10 @@ class RelationClassifier(EncoderBacked, BiorelModel):
             ids = ids[lo : lo + size]
         prefix = self.encoder.featurizer.prefix
         clip = lambda i: min(max(i - lo, 0), len(ids) - 1) + prefix  # noqa: E731
-        return PairInstance(self.encoder.featurizer.wrap(ids), clip(pos_of["head"]), clip(pos_of["tail"]))
+        wrapped = self.encoder.featurizer.wrap(ids)
+        inner = [_document_span(copied, a, b) for a, b in offsets[lo : lo + len(ids)]]
+        spans = [None] * prefix + inner + [None] * (len(wrapped) - prefix - len(inner))
+        return PairInstance(wrapped, clip(pos_of["head"]), clip(pos_of["tail"]), spans)
 
     def _grounded(self, doc: Document, mentions, entities) -> tuple[list[EntRef], dict[str, list[tuple[int, int, int]]], list[tuple[int, int]]]:
         """Entity references (their ``ranges`` are character spans), per entity
@@ -315,6 +325,26 @@ class RelationClassifier(EncoderBacked, BiorelModel):
         labels = ["|".join(self.labels.relation_types[r] for r in sorted(t)) or "none" for _, t in flat]
         return z, labels
 
+    # ---- explanations (biorel.models.evidence) ----------------------------------------
+    def relation_scores(self, doc: Document, relations: Sequence[Relation]) -> tuple[list[torch.Tensor | None], list[list[tuple[int, int] | None]]]:
+        """Differentiable scores of a predicted document's relations (``None``
+        for a pair without a marked sentence, or of a type the model does not
+        know) and, per encoded instance, the document characters of each input
+        position (``None``: special tokens and markers). Gradients must be
+        enabled: this is the forward pass of gradient × input."""
+        entities = list(doc.entities) if doc.entities else group_mentions(doc.mentions)
+        refs, pairs, instances = self._pairs(doc, doc.mentions, entities)
+        index = {(refs[i].id, refs[j].id): k for k, (i, j) in enumerate(pairs)}
+        wanted = [index.get((r.head, r.tail)) for r in relations]
+        used = sorted({k for k in wanted if k is not None})
+        if not used:
+            return [None] * len(relations), []
+        scores = threshold_scores(self._logits([instances[k] for k in used]).float())
+        row = {k: n for n, k in enumerate(used)}
+        kinds = [self.labels.relation_index.get(r.type) for r in relations]
+        out = [None if k is None or ri is None else scores[row[k], ri] for k, ri in zip(wanted, kinds)]
+        return out, [instances[k].spans for k in used]
+
     # ---- prediction ----------------------------------------------------------------
     def predict_modes(self, docs: Sequence[Document], modes: Sequence[str] | None = None, *, threshold: float = 0.5) -> dict[str, list[Document]]:
         """``relate``: the documents' entities (grouped from their mentions when
@@ -337,6 +367,15 @@ class RelationClassifier(EncoderBacked, BiorelModel):
                 at += len(inst)
                 found.append(with_annotations(doc, [copy_mention(m) for m in doc.mentions], [copy_entity(e) for e in entities], rels))
         return {m: found for m in modes}
+
+
+def _document_span(copied: Sequence[tuple[int, int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """Document characters of the marked-text span ``[start, end)`` when it
+    lies inside one copied piece of the document (``None``: a marker)."""
+    for at, doc_start, n in copied:
+        if at <= start < end <= at + n:
+            return (doc_start + start - at, doc_start + end - at)
+    return None
 
 
 registry.models.register(RelationClassifier.architecture, RelationClassifier, aliases=("relation-classifier",))

@@ -328,6 +328,42 @@ class ModelContract:
                 model.set_precision(bad)
             assert e.value.code == "E412" and "fp32" in str(e.value)
 
+    def test_evidence(self, tmp_path):
+        """Every attribution method the model offers (``attribution_methods``,
+        from ``capabilities.attributions``) explains each predicted relation
+        with word spans inside the text, weights in (0, 1] sorted descending,
+        and evidence sentences holding them; the relations themselves are not
+        changed. A model that offers none refuses with E531."""
+        import pytest
+
+        from ..errors import BiorelError
+        from .evidence import add_evidence
+
+        model, docs = self._build(tmp_path)
+        self._train(model, docs, self.train_steps)
+        mode = model.default_mode
+        methods = model.attribution_methods()
+        assert set(methods) <= set(model.capabilities.attributions)
+        if not methods:
+            with pytest.raises(BiorelError) as e:
+                add_evidence(model, model.predict(docs[:1], mode))
+            assert e.value.code == "E531"
+            return
+        before = [d.to_dict() for d in model.predict(docs, mode, threshold=0.0)]
+        for method in methods:
+            preds = model.predict(docs, mode, threshold=0.0)
+            add_evidence(model, preds, top_k=3, method=method)
+            for pred, was in zip(preds, before):
+                assert [(r.type, r.head, r.tail, r.score) for r in pred.relations] == [
+                    (r["type"], r["head"], r["tail"], r.get("score")) for r in was["relations"]
+                ]
+                for r in pred.relations:
+                    att = r.infons["attributions"]
+                    assert len(att) <= 3 and [w for *_, w in att] == sorted((w for *_, w in att), reverse=True)
+                    assert all(0 < w <= 1 and 0 <= s < e <= len(pred.text) for s, e, w in att)
+                    assert all(any(a <= s and e <= b for a, b in r.evidence) for s, e, _ in att)
+        assert [d.to_dict() for d in model.predict(docs, mode, threshold=0.0)] == before
+
     def test_trains_with_the_trainer(self, tmp_path):
         """``biorel train``'s loop runs the model with its declared defaults:
         default dev scorers, parameter groups, loss parts; the best folder loads."""

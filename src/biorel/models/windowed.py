@@ -15,10 +15,10 @@ The ``torch`` module itself is registered in the model's network (as
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 
@@ -56,6 +56,10 @@ class WindowedEncoder:
         self._fp32: dict[str, torch.Tensor] | None = None
         #: features computed by :meth:`cost`, reused once by the prediction that follows
         self._cache: dict[tuple[str, int, int], Features] = {}
+        #: when a list, every forward pass of :meth:`encode_windows` appends
+        #: ``(window indices, word-embedding output [B, W, H])``, the output a
+        #: leaf that collects gradients (token attributions, :mod:`biorel.models.evidence`)
+        self.capture: list[tuple[list[int], torch.Tensor]] | None = None
 
     # ---- construction ------------------------------------------------------------
     @staticmethod
@@ -84,6 +88,16 @@ class WindowedEncoder:
             if f is not None:
                 return f
         return self.featurizer(doc, text)
+
+    def window_spans(self, f: Features) -> list[list[tuple[int, int] | None]]:
+        """Per window of ``f`` (as :meth:`encode` runs them), the document
+        characters of each input position; ``None`` for special tokens."""
+        out = []
+        for s, e in f.windows:
+            inner: list[tuple[int, int] | None] = list(f.offsets[s:e])
+            wrapped = self.featurizer.prefix + len(inner)
+            out.append([None] * self.featurizer.prefix + inner + [None] * (e - s + self.featurizer.n_special - wrapped))
+        return out
 
     def cost(self, doc: Document) -> int:
         """Encoder tokens this document costs (its windows, special tokens
@@ -135,7 +149,7 @@ class WindowedEncoder:
             for r, k in enumerate(chunk):
                 ids[r, : len(windows[k])] = torch.tensor(windows[k], dtype=torch.long)
                 mask[r, : len(windows[k])] = 1
-            with ctx:
+            with ctx, self._capturing(chunk):
                 out = self.module(input_ids=ids, attention_mask=mask).last_hidden_state
             out = out.float()
             for r, k in enumerate(chunk):
@@ -144,6 +158,26 @@ class WindowedEncoder:
                 base += len(windows[k])
         flat = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
         return flat, bases
+
+    @contextmanager
+    def _capturing(self, chunk: list[int]) -> Iterator[None]:
+        """While :attr:`capture` is a list, record the word embeddings of this
+        forward pass as a gradient-collecting leaf (the values are unchanged)."""
+        if self.capture is None:
+            yield
+            return
+        captured = self.capture
+
+        def hook(_module: Any, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
+            leaf = output.detach().requires_grad_(True)
+            captured.append((list(chunk), leaf))
+            return leaf
+
+        handle = self.module.get_input_embeddings().register_forward_hook(hook)
+        try:
+            yield
+        finally:
+            handle.remove()
 
     # ---- precision -------------------------------------------------------------------
     def set_precision(self, precision: str) -> None:
