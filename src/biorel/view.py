@@ -108,7 +108,8 @@ def _compatibility(ev: Evaluator) -> tuple[Callable[[Hashable, Hashable], bool] 
 def _object_items(ev: Evaluator, doc: Document, side: str) -> list[list[MatchItem]]:
     """The scorer's match items of each mention (NER) or relation, in document
     order; their concatenation is what the scorer builds for the whole document."""
-    scratch = Diagnostics()
+    scratch = Diagnostics()  # problems are reported once, by the scorer's own run (scorer_counts)
+    ev._lenient = True  # as that run: an item that cannot be scored is a false positive / negative
     if isinstance(ev, NEREvaluator):
         return [ev._items(dataclasses.replace(doc, mentions=[m]), side) for m in doc.mentions]
     assert isinstance(ev, _RelationEvaluator)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from biorel import io
-from biorel.errors import BiorelError
+from biorel.errors import BiorelError, Diagnostics
 from biorel.evaluation import evaluate
 from biorel.types import Document, pair_examples
 from biorel.view import build_view, page_html, render_view, script_json, write_view
@@ -36,7 +36,7 @@ def statuses(doc: dict) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def scorer_total(protocol: str, pred: list[Document], gold: list[Document], **options) -> list[int]:
-    report = evaluate(pair_examples(pred, gold), protocol, n_resamples=0, lenient=True, diagnostics=None, **options)
+    report = evaluate(pair_examples(pred, gold), protocol, n_resamples=0, lenient=True, diagnostics=Diagnostics(), **options)
     return [report.micro.tp, report.micro.fp, report.micro.fn]
 
 
@@ -228,3 +228,13 @@ def test_unwritable_output(tmp_path):
     with pytest.raises(BiorelError) as e:
         write_view(pred, blocker / "page.html")
     assert e.value.code in ("E522", "E051")
+
+
+def test_bad_references_are_counted_as_the_lenient_scorer_counts_them():
+    pred = pred_doc()
+    pred.relations.append(type(pred.relations[0])("bad", "CID", "D1", "NOPE", directed=True, score=0.5))
+    data = build_view([pred], [gold_doc()], "e2e").to_dict()
+    _, rs = statuses(data["documents"][0])
+    assert rs["bad"] == "fp"
+    assert data["scoring"]["relations"]["total"] == [1, 3, 1] == scorer_total("e2e", [pred], [gold_doc()])
+    assert len(data["notes"]) == 1 and "E202" in data["notes"][0] and "NOPE" in data["notes"][0]
