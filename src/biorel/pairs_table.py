@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ from pathlib import Path
 from typing import IO, Any
 from collections.abc import Iterable, Iterator, Sequence
 
-from .errors import error
+from .errors import BiorelError, SourceLocation, error
 from .types import Document
 
 #: the label of a pair with no relation
@@ -113,6 +114,7 @@ __all__ = [
     "pair_labels",
     "pair_rows",
     "parse_pair_types",
+    "iter_pairs",
     "read_pairs",
     "table_format",
     "write_pairs",
@@ -448,18 +450,8 @@ def _checked(row: dict[str, Any], n: int) -> dict[str, Any]:
         reason = f"missing {missing}, unknown {extra}" if missing or extra else "columns out of order"
         raise error("E186", row=n, reason=reason, choices=", ".join(COLUMNS))
     for col, kind in COLUMNS.items():
-        value = row[col]
-        if value is None and col in NULLABLE:
-            continue
-        ok = (
-            isinstance(value, str)
-            if kind == "str"
-            else isinstance(value, bool)
-            if kind == "bool"
-            else isinstance(value, int) and not isinstance(value, bool)
-        )
-        if not ok:
-            raise error("E186", row=n, reason=f"column {col} must be {kind}, not {value!r}", choices=", ".join(COLUMNS))
+        if not _value_ok(col, kind, row[col]):
+            raise error("E186", row=n, reason=f"column {col} must be {kind}, not {row[col]!r}", choices=", ".join(COLUMNS))
     return row
 
 
@@ -518,36 +510,131 @@ def write_pairs(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> int:
 
 
 # ---------------------------------------------------------------- reading
-def _typed(value: str, kind: str, col: str, path: str, line: int) -> Any:
+_INT = re.compile(r"-?[0-9]+")
+
+
+def _typed(value: str, kind: str, col: str) -> Any:
+    """A CSV cell as its column's type; ``ValueError`` with the reason."""
     if value == "" and col in NULLABLE:
         return None
     if kind == "str":
         return value
     if kind == "bool" and value in ("true", "false"):
         return value == "true"
-    if kind == "int" and value.lstrip("-").isdigit():
+    if kind == "int" and _INT.fullmatch(value):
         return int(value)
-    raise error("E187", path=f"{path}:{line}", reason=f"column {col} must be {kind}, found {value!r}")
+    raise ValueError(f"column {col} must be {kind}, found {value!r}")
 
 
-def read_pairs(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
-    """The rows of a table written by :func:`write_pairs`, with their types."""
-    if table_format(path) == "parquet":
-        _, pq = _pyarrow()
-        table = pq.read_table(path)
-        if table.column_names != list(COLUMNS):
-            raise error("E187", path=str(path), reason=f"columns {table.column_names}, expected {list(COLUMNS)}")
-        yield from table.to_pylist()
-        return
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header != list(COLUMNS):
-            raise error("E187", path=str(path), reason=f"header {header}, expected {list(COLUMNS)}")
-        for cells in reader:
-            if len(cells) != len(COLUMNS):
-                raise error("E187", path=f"{path}:{reader.line_num}", reason=f"{len(cells)} cells, expected {len(COLUMNS)}")
-            yield {c: _typed(v, k, c, str(path), reader.line_num) for (c, k), v in zip(COLUMNS.items(), cells)}
+def _value_ok(col: str, kind: str, value: Any) -> bool:
+    if value is None:
+        return col in NULLABLE
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_parquet(source: Any) -> bool:
+    name = source if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "")
+    return isinstance(name, (str, os.PathLike)) and Path(name).suffix.lower() == ".parquet"
+
+
+def _csv_records(source: Any) -> Iterator[tuple[int, list[str], BiorelError | None]]:
+    """``(first line, cells, error)`` per CSV record (a quoted cell may span
+    lines); ``error`` is the E020 of an undecodable line in the record or the
+    csv module's complaint (E187)."""
+    from .io.base import iter_decoded_lines, source_name
+
+    name = source_name(source)
+    bad: dict[int, BiorelError] = {}
+    seen = [0]
+
+    def lines() -> Iterator[str]:
+        for where, line, err in iter_decoded_lines(source, keepends=True):
+            seen[0] = where.line
+            if err is not None:
+                bad[where.line] = err
+            yield line
+
+    reader = csv.reader(lines())
+    last = 0
+    while True:
+        try:
+            cells = next(reader)
+            err = next((bad[k] for k in range(last + 1, seen[0] + 1) if k in bad), None)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            cells, err = [], error("E187", where=SourceLocation(name, last + 1), path=f"{name}:{last + 1}", reason=str(e))
+        first, last = last + 1, seen[0]
+        if cells or err is not None:  # csv gives [] for a blank line
+            yield first, cells, err
+
+
+def _csv_pairs(source: Any) -> Iterator[tuple[SourceLocation, dict[str, Any] | BiorelError]]:
+    from .io.base import source_name
+
+    name = source_name(source)
+    records = _csv_records(source)
+    first = next(records, None)
+    if first is None or first[2] is not None or first[1] != list(COLUMNS):
+        if first is not None and first[2] is not None:
+            raise first[2]
+        header = None if first is None else first[1]
+        raise error("E187", where=SourceLocation(name, 1), path=name, reason=f"header {header}, expected {list(COLUMNS)}")
+    for line, cells, err in records:
+        where = SourceLocation(name, line)
+        if err is not None:
+            yield where, err
+        elif len(cells) != len(COLUMNS):
+            yield where, error("E187", where=where, path=f"{name}:{line}", reason=f"{len(cells)} cells, expected {len(COLUMNS)}")
+        else:
+            try:
+                yield where, {c: _typed(v, k, c) for (c, k), v in zip(COLUMNS.items(), cells)}
+            except ValueError as e:
+                yield where, error("E187", where=where, path=f"{name}:{line}", reason=str(e))
+
+
+def _parquet_pairs(source: Any) -> Iterator[tuple[SourceLocation, dict[str, Any] | BiorelError]]:
+    from .io.base import source_name
+
+    _, pq = _pyarrow()
+    name = source_name(source)
+    try:
+        table = pq.read_table(source)
+    except Exception as e:  # noqa: BLE001 - pyarrow raises many kinds for a file that is not Parquet
+        raise error("E187", where=SourceLocation(name), path=name, reason=f"not a Parquet file ({e})") from None
+    if table.column_names != list(COLUMNS):
+        raise error("E187", where=SourceLocation(name), path=name, reason=f"columns {table.column_names}, expected {list(COLUMNS)}")
+    for k, row in enumerate(table.to_pylist(), 1):
+        where = SourceLocation(name, path=f"row {k}")
+        wrong = next((c for c, kind in COLUMNS.items() if not _value_ok(c, kind, row[c])), None)
+        if wrong is None:
+            yield where, row
+        else:
+            yield where, error("E187", where=where, path=f"{name} row {k}", reason=f"column {wrong} must be {COLUMNS[wrong]}, found {row[wrong]!r}")
+
+
+def iter_pairs(source: str | os.PathLike | IO[str] | IO[bytes]) -> Iterator[tuple[SourceLocation, dict[str, Any] | BiorelError]]:
+    """Every row of a pairs table with where it is (CSV: the line it starts
+    on; Parquet: ``row k``), as a typed dict or as the coded error that makes
+    it unreadable (E187: cell count or type, a CSV syntax error; E020:
+    invalid UTF-8), so that a lenient reader can skip it and go on. A header
+    that is not :data:`COLUMNS` (or a file that is not Parquet) raises E187:
+    nothing in it can be read. ``source`` is a path or a stream; Parquet is
+    told by the name's ``.parquet`` suffix."""
+    return _parquet_pairs(source) if _is_parquet(source) else _csv_pairs(source)
+
+
+def read_pairs(path: str | os.PathLike | IO[str] | IO[bytes]) -> Iterator[dict[str, Any]]:
+    """The rows of a table written by :func:`write_pairs`, with their types
+    (the first bad row raises its coded error, see :func:`iter_pairs`)."""
+    for _, row in iter_pairs(path):
+        if isinstance(row, BiorelError):
+            raise row
+        yield row
 
 
 # ---------------------------------------------------------------- the command's function

@@ -37,6 +37,7 @@ BUILTIN_FORMAT_MODULES = (
     "biorel.io.text",
     "biorel.io.bioc.xml",
     "biorel.io.bioc.json",
+    "biorel.io.pairs",
 )
 
 
@@ -58,7 +59,12 @@ def format_names() -> list[str]:
 
 
 #: what an ambiguous or unknown extension means when writing (README, "Formats")
-WRITE_DEFAULTS = {".json": "bioc-json", ".xml": "bioc-xml", ".txt": "pubtator"}
+WRITE_DEFAULTS = {".json": "bioc-json", ".xml": "bioc-xml", ".txt": "pubtator", ".csv": "lotus"}
+#: what a shared extension means when reading a file that no format's own
+#: check claims: a ``.csv`` that is not a pairs table (``biorel pairs``) is
+#: read as LOTUS, as it was before pairs tables were readable, so a broken
+#: LOTUS table still gets LOTUS's errors
+READ_DEFAULTS = {".csv": "lotus"}
 
 
 def detect_format(path: str | os.PathLike, *, for_writing: bool = False) -> Format:
@@ -67,9 +73,10 @@ def detect_format(path: str | os.PathLike, *, for_writing: bool = False) -> Form
     (:func:`biorel.io.sniff.sniff_content`: BioC XML, BioC JSON collection /
     document / list, biorel JSONL, PURE, PubTator, raw text) when its
     extension is shared (``.json``, ``.txt``, ``.xml``) or unknown; a specific
-    extension (``.pubtator``, ``.bioc.json``, ``.conll``) wins. For writing
-    (``for_writing`` or a file that does not exist yet) a shared extension
-    means :data:`WRITE_DEFAULTS`."""
+    extension (``.pubtator``, ``.bioc.json``, ``.conll``) wins. A ``.csv`` is
+    a pairs table when its header says so, else LOTUS (:data:`READ_DEFAULTS`).
+    For writing (``for_writing`` or a file that does not exist yet) a shared
+    extension means :data:`WRITE_DEFAULTS`."""
     from .base import describe_source
     from .sniff import is_blank, sniff_content
 
@@ -95,6 +102,9 @@ def detect_format(path: str | os.PathLike, *, for_writing: bool = False) -> Form
         for f in tied:  # a format's own check first (LOTUS / sentence TSV headers, ABroad, BioC collections)
             if f.sniff is not None and f.sniff(str(p)):
                 return f
+        ext = p.suffix.lower()
+        if ext in READ_DEFAULTS and any(f.name == READ_DEFAULTS[ext] for f in tied):
+            return get_format(READ_DEFAULTS[ext])
         sniffed = sniff_content(p)
         if sniffed is not None and (not tied or any(f.name == sniffed for f in tied)):
             return get_format(sniffed)
