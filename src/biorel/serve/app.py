@@ -82,6 +82,23 @@ FORMAT_BODY: dict[str, Any] = {
 }
 
 
+#: output=json: biorel's documents; output=bioc-json: a BioC JSON collection; output=bioc-xml: BioC XML
+FORMAT_ANSWER: dict[str, Any] = {
+    "description": "the predicted documents in the format named by output=",
+    "content": {
+        "application/json": {
+            "schema": {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/ExtractResponse"},
+                    {"type": "object", "title": "BioC JSON collection (output=bioc-json)", "required": ["documents"]},
+                ]
+            }
+        },
+        "application/xml": {"schema": {"type": "string", "title": "BioC XML collection (output=bioc-xml)"}},
+    },
+}
+
+
 # ---- reading and writing documents -------------------------------------------------------
 def read_documents(fmt: str, body: bytes, split: str | None) -> list[Document]:
     """The documents of a request body, read by biorel's reader for ``fmt``."""
@@ -135,8 +152,8 @@ def api_router(service: ModelService) -> APIRouter:
 
     @router.post(
         "/v1/extract/{format}",
-        response_model=ExtractResponse,
-        responses={**EXTRACT_ERRORS, 200: {"content": {"application/xml": {"schema": {"type": "string"}}}}},
+        response_model=None,
+        responses={**EXTRACT_ERRORS, 200: FORMAT_ANSWER},
         openapi_extra=FORMAT_BODY,
         tags=["extract"],
     )
