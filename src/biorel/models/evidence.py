@@ -30,6 +30,10 @@ What :func:`add_evidence` writes on each relation of a predicted document:
   word is attributed, the sentence(s) of the closest pair of head and tail
   mentions.
 
+Not thread-safe for ``grad-input``: the encoder records the word embeddings of
+every forward pass while a document is explained, so the model must not predict
+in another thread meanwhile; call it outside ``torch.inference_mode``.
+
 A relation whose arguments have no mention (a relation-only document), or
 that the model cannot score (a type it does not know), keeps no evidence and
 gets ``infons["attributions"] = []``; it is counted in the
@@ -63,11 +67,11 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..errors import error
 from ..sentences import sentence_spans
-from ..types import Document, Relation, Span
+from ..types import Document, Entity, Mention, Relation, Span
 from .labels import word_starts
 
 #: attribution methods, in the order ``auto`` prefers them
@@ -142,23 +146,26 @@ def explain(model: Any, docs: Sequence[Document], *, top_k: int = 8, method: str
 def _explain_document(model: Any, doc: Document, top_k: int, report: EvidenceReport) -> None:
     report.documents += 1
     report.relations += len(doc.relations)
-    args = {r.id: argument_spans(doc, r) for r in doc.relations}
-    todo = [r for r in doc.relations if args[r.id][0] and args[r.id][1]]
+    mentions = doc.mention_index()
+    entities = doc.entity_index() if doc.entities else {e.id: e for e in doc.entities_from_mentions()}
+    todo = []
     for r in doc.relations:
-        if not (args[r.id][0] and args[r.id][1]):
+        head, tail = argument_spans(r, mentions, entities)
+        if head and tail:
+            todo.append((r, head, tail))
+        else:
             r.infons["attributions"] = []
             report.without_mentions += 1
     if not todo:
         return
-    weights = token_weights(model, doc, todo, report.method)
+    weights = token_weights(model, doc, [r for r, _, _ in todo], report.method)
     sentences = sentence_spans(doc)
     text = doc.text
-    for r, tw in zip(todo, weights):
+    for (r, head, tail), tw in zip(todo, weights):
         if tw is None:
             r.infons["attributions"] = []
             report.unscored += 1
             continue
-        head, tail = args[r.id]
         top = top_attributions(word_weights(tw, text), head + tail, top_k)
         r.infons["attributions"] = top
         r.infons["attribution_method"] = report.method
@@ -166,11 +173,10 @@ def _explain_document(model: Any, doc: Document, top_k: int, report: EvidenceRep
         report.explained += 1
 
 
-def argument_spans(doc: Document, rel: Relation) -> tuple[list[Span], list[Span]]:
+def argument_spans(rel: Relation, mentions: Mapping[str, Mention], entities: Mapping[str, Entity]) -> tuple[list[Span], list[Span]]:
     """Character spans of every mention of the head and of the tail (entity
-    ids, or mention ids for ``level="mention"`` relations)."""
-    mentions = doc.mention_index()
-    entities = doc.entity_index() if doc.entities else {e.id: e for e in doc.entities_from_mentions()}
+    ids, or mention ids for ``level="mention"`` relations), given the
+    document's mentions and entities by id."""
 
     def spans(ref: str) -> list[Span]:
         if rel.level == "mention":
@@ -308,4 +314,5 @@ __all__ = [
     "word_weights",
     "top_attributions",
     "evidence_sentences",
+    "argument_spans",
 ]
