@@ -3,7 +3,10 @@ core was refactored: mentions (spans, types, scores), entities and relations
 (arguments, types, scores) in both modes, on the bundled sample and on the first
 30 BC5CDR test abstracts. The known answer, ``data/shipped_predictions.json``,
 was written by the pre-refactor code (commit 095b8c5) in fp32; it holds no
-dataset text, only offsets, labels, scores and a sha256 of each text."""
+dataset text, only offsets, labels, scores and a sha256 of each text. Scores
+agree to 1e-5: fp32 kernels differ between CPUs (AVX2, AVX-512) in the last
+digits (a 6th-decimal difference was seen on an AMD EPYC with AVX-512);
+everything else must be identical."""
 
 from __future__ import annotations
 
@@ -43,13 +46,27 @@ def model():
     return m
 
 
+SCORE_TOLERANCE = 1e-5
+
+
+def split_scores(summary_: dict) -> tuple[dict, list[float]]:
+    """The summary with every score replaced by None, and the scores in order."""
+    scores = [m[2] for m in summary_["mentions"]] + [r[3] for r in summary_["relations"]]
+    exact = dict(summary_)
+    exact["mentions"] = [m[:2] + [None] for m in summary_["mentions"]]
+    exact["relations"] = [r[:3] + [None] for r in summary_["relations"]]
+    return exact, [float(x) if x is not None else -1.0 for x in scores]
+
+
 def check(model, docs, known):
     out = model.predict_modes(docs, ("extract", "relate"))
     for mode in ("extract", "relate"):
         got = [summary(d) for d in out[mode]]
         assert [g["text_sha256"] for g in got] == [k["text_sha256"] for k in known[mode]]
         for g, k in zip(got, known[mode]):
-            assert g == k, (mode, g["id"])
+            (g_exact, g_scores), (k_exact, k_scores) = split_scores(g), split_scores(k)
+            assert g_exact == k_exact, (mode, g["id"])
+            assert len(g_scores) == len(k_scores) and all(abs(a - b) <= SCORE_TOLERANCE for a, b in zip(g_scores, k_scores)), (mode, g["id"])
 
 
 def test_sample_predictions_unchanged(model):
