@@ -29,6 +29,11 @@ RelationLevel = Literal["entity", "mention"]
 #: Concept ids that mean "not normalised" in the corpora we read (BC5CDR uses -1).
 NULL_CONCEPT_IDS = frozenset({"", "-1", "-"})
 
+#: ``Document.metadata`` key: a list of ``[head entity id, tail entity id]``,
+#: the only ordered pairs a relation model considers in that document (a
+#: pairs-table row names its one pair); absent: every allowed pair.
+CANDIDATE_PAIRS = "candidate_pairs"
+
 
 @dataclass(slots=True)
 class Passage:

@@ -21,6 +21,9 @@ exactly :data:`~biorel.pairs_table.COLUMNS`. Rules:
   ``directed`` as the row says; ``none`` gives no relation. The label is not
   copied to ``metadata["label"]`` (the ``sentence`` scorer would count it a
   second time): the relations are the labels.
+* **One candidate**: ``metadata["candidate_pairs"]`` names the row's ordered
+  pair, so relation models consider that pair alone (not also its reverse,
+  which is the table's own next row for undirected types).
 * **Nothing is lost**: every other cell (``doc_id``, ``pair_index``,
   ``sentence_index``, ``marked_text`` and the marked offsets, the document
   offsets, ``label``, ``source``, ``format``...) is kept in
@@ -52,7 +55,7 @@ from collections.abc import Iterator
 from ..errors import BiorelError, Diagnostics, SourceLocation, error
 from ..pairs_table import COLUMNS, NONE_LABEL, SCOPES, iter_pairs
 from ..registry import registry
-from ..types import Document, Entity, Mention, Passage, Relation
+from ..types import CANDIDATE_PAIRS, Document, Entity, Mention, Passage, Relation
 from .base import Format, RawDocument, Reporter, Source, json_like
 
 ARGS = ("head", "tail")
@@ -144,6 +147,7 @@ def row_document(row: dict[str, Any], where: SourceLocation) -> Document:
     for k, rtype in enumerate(label_types(row["label"]), 1):
         doc.relations.append(Relation(f"R{k}", rtype, row["head_entity"], row["tail_entity"], directed=bool(row["directed"])))
     doc.metadata["pair"] = {c: row[c] for c in COLUMNS if c != "text"}
+    doc.metadata[CANDIDATE_PAIRS] = [[row["head_entity"], row["tail_entity"]]]
     return doc
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is needed only by the functions that take or make tensors
     import torch
 
-from ..types import Document, Entity, Mention, Relation
+from ..types import CANDIDATE_PAIRS, Document, Entity, Mention, Relation
 from .grouping import group_mentions
 from .labels import LabelMaps, char_to_tokens
 
@@ -68,6 +68,16 @@ def entity_refs(
         if ranges:
             out.append(EntRef(ent.id, ent.type, ranges))
     return out
+
+
+def only_pairs_filter(doc) -> Callable[[EntRef, EntRef], bool] | None:
+    """A ``keep`` filter for :func:`candidate_pairs` from
+    ``doc.metadata[CANDIDATE_PAIRS]`` (see :data:`biorel.types.CANDIDATE_PAIRS`), or ``None``."""
+    only = doc.metadata.get(CANDIDATE_PAIRS)
+    if not only:
+        return None
+    allowed = {(str(h), str(t)) for h, t in only}
+    return lambda h, t: (h.id, t.id) in allowed
 
 
 def candidate_pairs(ents: Sequence[EntRef], labels: LabelMaps, keep: Callable[[EntRef, EntRef], bool] | None = None) -> list[tuple[int, int]]:

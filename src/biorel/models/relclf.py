@@ -44,7 +44,7 @@ from .grouping import group_mentions
 from .heads import supcon_loss, threshold_loss
 from .negatives import compose_batches, mine_by_label
 from .labels import LabelMaps
-from .pairs import EntRef, candidate_pairs, decode_relations, multi_hot, pair_targets, threshold_scores
+from .pairs import EntRef, candidate_pairs, only_pairs_filter, decode_relations, multi_hot, pair_targets, threshold_scores
 from .predicted import copy_entity, copy_mention, with_annotations
 from .windowed import EncoderBacked, WindowedEncoder
 
@@ -223,7 +223,8 @@ class RelationClassifier(EncoderBacked, BiorelModel):
                             best = (d, (hs, he), (ts, te), sents[hk])
             return best
 
-        pairs = candidate_pairs(refs, self.labels, keep=lambda h, t: closest(h, t) is not None)
+        only = only_pairs_filter(doc)
+        pairs = candidate_pairs(refs, self.labels, keep=lambda h, t: (only is None or only(h, t)) and closest(h, t) is not None)
         text = doc.text
         instances = []
         for i, j in pairs:
