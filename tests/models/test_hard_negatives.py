@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 
 from biorel.config import Config
 from biorel.models.heads import supcon_loss
-from biorel.models.negatives import compose_batches, mine, mine_by_label
+from biorel.models.negatives import batch_units, compose_batches, mine, mine_by_label
 from biorel.models.testing import CHEMICALS, DISEASES, make_tiny_tokenizer, tiny_encoder_config
 from biorel.training import loop, train
 from biorel.types import Document, Entity, Mention, Passage, Relation
@@ -51,6 +51,19 @@ def test_mine_by_label_takes_negatives_and_confusable_types():
     assert sorted(i for b in batches for i in b) == list(range(6))  # a negative that is an anchor is placed once
 
 
+def test_compose_batches_spreads_anchors_over_the_epoch():
+    """Left-over items are shuffled in among the anchor groups: an epoch never
+    ends on a run of left-over negatives (which taught the model to predict
+    no relation at all)."""
+    groups = {a: [20 + a] for a in range(20)}  # 20 anchors, one hard negative each; items 40..199 are left over
+    for seed in range(5):
+        batches = compose_batches(200, groups, 10, seed=seed, epoch=0)
+        where = {i: b for b, batch in enumerate(batches) for i in batch}
+        assert all(where[a] == where[20 + a] for a in groups)  # each anchor beside its negative
+        last_anchor = max(where[a] for a in groups)
+        assert last_anchor >= len(batches) - 4, (seed, last_anchor, len(batches))
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.integers(1, 30), st.integers(1, 6), st.integers(0, 3), st.integers(0, 5))
 def test_compose_batches_uses_every_item_once(n, batch_size, k, seed):
@@ -62,12 +75,13 @@ def test_compose_batches_uses_every_item_once(n, batch_size, k, seed):
     flat = [i for b in batches for i in b]
     assert sorted(flat) == list(range(n)) and all(0 < len(b) <= batch_size for b in batches)
     where = {i: b for b, batch in enumerate(batches) for i in batch}
-    placed: set[int] = set()
-    for a in sorted(groups, key=lambda a: flat.index(a)):
-        unit = [a] + [i for i in groups[a] if i not in placed]
-        if len(unit) <= batch_size:  # a group that fits is never split
+    units = batch_units(n, groups, seed, epoch=1)
+    assert sorted(i for u in units for i in u) == list(range(n))  # a partition
+    for unit in units:
+        head, rest = unit[0], unit[1:]
+        assert (head in groups and set(rest) <= set(groups[head])) or not rest  # an anchor and some of its negatives, or one item
+        if len(unit) <= batch_size:  # a unit that fits is never split
             assert len({where[i] for i in unit}) == 1
-        placed.update(unit)
     assert compose_batches(n, groups, batch_size, seed, 1) == batches  # a function of (seed, epoch)
 
 

@@ -45,12 +45,13 @@ def mine_by_label(vecs: torch.Tensor, labels: Sequence[frozenset], usable: Seque
     return groups
 
 
-def compose_batches(n_items: int, groups: dict[int, Sequence[int]], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
-    """Batches of item indices: each anchor (a key of ``groups``) not placed
-    yet followed by its hard negatives not placed yet (a hard negative may be
-    another anchor), anchors in a seeded order, then the
-    items not placed yet in a seeded order; groups are packed into batches of
-    ``batch_size`` items without splitting a group that fits in one batch."""
+def batch_units(n_items: int, groups: dict[int, Sequence[int]], seed: int, epoch: int) -> list[list[int]]:
+    """The units :func:`compose_batches` packs: each anchor (a key of
+    ``groups``, in a seeded order) not placed yet followed by its hard
+    negatives not placed yet (a hard negative may be another anchor), and
+    every item left over alone; shuffled together (seeded), so anchors, their
+    negatives and the rest are spread over the whole epoch (never a run of
+    left-over negatives at its end). Every item is in exactly one unit."""
     rng = random.Random(seed * 1_000_003 + epoch)
     anchors = sorted(groups)
     rng.shuffle(anchors)
@@ -59,13 +60,20 @@ def compose_batches(n_items: int, groups: dict[int, Sequence[int]], batch_size: 
     for a in anchors:
         unit = list(dict.fromkeys(i for i in [a, *groups[a]] if i not in placed))
         placed.update(unit)
-        units.append(unit)
-    rest = [i for i in range(n_items) if i not in placed]
-    rng.shuffle(rest)
-    units.extend([i] for i in rest)
+        if unit:
+            units.append(unit)
+    units.extend([i] for i in range(n_items) if i not in placed)
+    rng.shuffle(units)
+    return units
+
+
+def compose_batches(n_items: int, groups: dict[int, Sequence[int]], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Batches of item indices: the :func:`batch_units` packed in order into
+    batches of ``batch_size`` items, never splitting a unit that fits in one
+    batch (a larger one fills whole batches first)."""
     batches: list[list[int]] = []
     current: list[int] = []
-    for unit in units:
+    for unit in batch_units(n_items, groups, seed, epoch):
         if current and len(current) + len(unit) > batch_size:
             batches.append(current)
             current = []
@@ -78,4 +86,4 @@ def compose_batches(n_items: int, groups: dict[int, Sequence[int]], batch_size: 
     return batches
 
 
-__all__ = ["mine", "mine_by_label", "compose_batches"]
+__all__ = ["mine", "mine_by_label", "batch_units", "compose_batches"]
