@@ -297,8 +297,9 @@ def _raw(source: Source, *, lenient: bool = False, diagnostics: Diagnostics | No
 
 
 def _passage_texts(doc: Document) -> tuple[str, str | None]:
-    """Title and abstract: the passages typed ``title``/``abstract``, else the
-    first passage and the rest joined by a space."""
+    """Title and abstract: the passages typed ``title``/``abstract`` (several
+    ``abstract`` passages joined by a space), else the first passage and the
+    rest joined by a space."""
     by_type = {p.type: p for p in doc.passages}
     if "title" in by_type:
         title = by_type["title"].text
@@ -307,8 +308,9 @@ def _passage_texts(doc: Document) -> tuple[str, str | None]:
         title, rest = doc.passages[0].text, doc.passages[1:]
     else:
         raise error("E153", fmt="ABroad JSON", reason=f"document '{doc.id}' has no passages (ArticleTitle is required)")
-    if "abstract" in by_type:
-        return title, by_type["abstract"].text
+    abstracts = [p.text for p in doc.passages if p.type == "abstract"]
+    if abstracts:  # several (a structured PubMed abstract's sections): one space apart, as they lie in the text
+        return title, " ".join(abstracts)
     return title, " ".join(p.text for p in rest) if rest else None
 
 
