@@ -114,6 +114,12 @@ class Errors:
     E186 = "Pairs table row {row}: {reason}. Columns: {choices}."
     E187 = "Cannot read the pairs table {path}: {reason}."
     E188 = "Pairs table row cannot be read as a document: {reason}."
+    # PubMed XML and MEDLINE formats (E190-E199)
+    E190 = "Not a PubMed XML file: {reason}."
+    E191 = "PubMed article {pmid} cannot be read as a document: {reason}."
+    E192 = "MEDLINE record {pmid} cannot be read as a document: {reason}."
+    E193 = "Malformed MEDLINE line: {reason}."
+    E194 = "Cannot decompress the gzip stream: {reason}."
     # evaluation: scorers, protocols, bootstrap, clustering, reports (E200-E219)
     E200 = "Evaluator '{name}' does not support {what}: {reason}."
     E201 = "Invalid evaluation option {option}={value!r}: {reason}."

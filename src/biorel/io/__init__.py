@@ -38,6 +38,8 @@ BUILTIN_FORMAT_MODULES = (
     "biorel.io.bioc.xml",
     "biorel.io.bioc.json",
     "biorel.io.pairs",
+    "biorel.io.pubmed",
+    "biorel.io.medline",
 )
 
 
@@ -63,8 +65,10 @@ WRITE_DEFAULTS = {".json": "bioc-json", ".xml": "bioc-xml", ".txt": "pubtator", 
 #: what a shared extension means when reading a file that no format's own
 #: check claims: a ``.csv`` that is not a pairs table (``biorel pairs``) is
 #: read as LOTUS, as it was before pairs tables were readable, so a broken
-#: LOTUS table still gets LOTUS's errors
-READ_DEFAULTS = {".csv": "lotus"}
+#: LOTUS table still gets LOTUS's errors; likewise an ``.xml`` file that is
+#: neither a BioC collection nor a PubMed ``<PubmedArticleSet>`` is read as
+#: BioC XML (its errors are BioC's, as before PubMed XML was readable)
+READ_DEFAULTS = {".csv": "lotus", ".xml": "bioc-xml"}
 
 
 def detect_format(path: str | os.PathLike, *, for_writing: bool = False) -> Format:

@@ -13,7 +13,12 @@ leading whitespace skipped) and names the format it recognises, or ``None``:
   JSON's last; then an object whose first key is a PMID or a synthetic
   ``PMID-n`` key -> ``abroad``; anything else (one BioC document, a list of
   them, PubTator Central's one document per line) -> ``bioc-json``;
+* ``<`` ... root element ``<PubmedArticleSet>`` (or its ``<!DOCTYPE``) -> ``pubmed-xml``;
+* a first non-blank line ``PMID- <digits>`` -> ``medline``;
 * a first non-blank line ``PMID|t|`` / ``PMID|a|`` -> ``pubtator``;
+* a gzip file (first bytes ``1f 8b``) whose content is PubMed XML or MEDLINE
+  -> ``pubmed-xml`` / ``medline`` (the readers that decompress as they read);
+  any other gzip content -> ``None``;
 * anything else that decodes as text -> ``text`` (only offered for ``.txt``
   and unknown extensions; see :func:`biorel.io.detect_format`).
 """
@@ -30,6 +35,9 @@ HEAD_BYTES = 64 * 1024
 _PUBTATOR = re.compile(r"^[^\s|]+\|[A-Za-z_]{1,16}\|")
 _XML_ROOT = re.compile(r"<([A-Za-z_][\w.\-:]*)")
 _XML_SKIP = re.compile(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
+_XML_SKIP_PI = re.compile(r"<\?.*?\?>|<!--.*?-->", re.S)
+_DOCTYPE = re.compile(r"<!DOCTYPE\s+([A-Za-z_][\w.\-:]*)")
+_MEDLINE = re.compile(r"PMID- ?\d")
 #: an ABroad top-level key: a PMID, or ``PMID-n`` for a synthetic abstract
 _ABROAD_KEY = re.compile(r"\d+(?:-\d+)?")
 #: the fallback for a JSON object or list that no format's own sniff claims
@@ -51,19 +59,50 @@ def head_text(path: str | os.PathLike) -> str | None:
 def sniff_content(path: str | os.PathLike) -> str | None:
     """The short name of the format ``path`` holds, or ``None`` (empty,
     unreadable, or nothing recognised)."""
+    if _is_gzip(path):
+        return _sniff_gzip(path)
     text = head_text(path)
     if text is None or not text.strip():
         return None
     body = text.lstrip()
     if body.startswith("<"):
-        m = _XML_ROOT.search(_XML_SKIP.sub("", body))
-        return "bioc-xml" if m and m.group(1) == "collection" else None
+        return _sniff_xml(body)
     if body[0] in "{[":
         return _sniff_json(str(path), body)
     first = next((line for line in body.splitlines() if line.strip()), "")
+    if _MEDLINE.match(first):
+        return "medline"
     if _PUBTATOR.match(first):
         return "pubtator"
     return "text"
+
+
+def _sniff_xml(body: str) -> str | None:
+    doctype = _DOCTYPE.match(_XML_SKIP_PI.sub("", body).lstrip())
+    if doctype and doctype.group(1) == "PubmedArticleSet":
+        return "pubmed-xml"
+    m = _XML_ROOT.search(_XML_SKIP.sub("", body))
+    root = m.group(1) if m else None
+    return {"collection": "bioc-xml", "PubmedArticleSet": "pubmed-xml"}.get(root or "")
+
+
+def _is_gzip(path: str | os.PathLike) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
+
+def _sniff_gzip(path: str | os.PathLike) -> str | None:
+    """PubMed XML or MEDLINE inside a gzip file (the formats whose readers
+    decompress), else ``None``."""
+    from .medline import sniff as medline_sniff
+    from .pubmed import sniff as pubmed_sniff
+
+    if pubmed_sniff(str(path)):
+        return "pubmed-xml"
+    return "medline" if medline_sniff(str(path)) else None
 
 
 def _sniff_json(path: str, body: str) -> str | None:
