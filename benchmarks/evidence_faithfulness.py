@@ -3,8 +3,8 @@ script, one figure).
 
 For each relation the shipped model predicts on the 500 BC5CDR test abstracts
 with the gold entities given (mode ``relate``, so the pair is fixed), the
-top-k attributed words (:mod:`biorel.models.evidence`, methods ``attention``
-and ``grad-input``) are deleted from the text (their characters removed, every
+top-k attributed words (:mod:`biorel.models.evidence`, methods ``attention``,
+``grad-input`` and ``occlusion``) are deleted from the text (their characters removed, every
 offset shifted; the relation's own argument mentions are never deleted, and a
 word between two non-space characters is replaced by one space so that its
 neighbours are not glued into one word), the same pair is scored again and the
@@ -21,6 +21,13 @@ looked up by its entity ids; a pair that is no longer found scores 0.
 
     python benchmarks/evidence_faithfulness.py --out /tmp/evf --threads 1 \\
         --max-relations 250 --ks 1 3 5 10 --draws 3 --e2e-relations 60
+    python benchmarks/evidence_faithfulness.py --out /tmp/evf-occ --threads 1 \\
+        --max-relations 160 --ks 1 3 5 10 --draws 3 --methods occlusion attention
+
+``occlusion`` is the deletion of single words by construction (its weight: the
+margin drop when that word alone is deleted, by the same :func:`delete_words`);
+what this test adds is whether deleting its top-k words *together* drops more
+than k random words.
 
 Relations are subsampled with ``--seed`` when ``--max-relations`` is below the
 number predicted; the report says so.
@@ -58,36 +65,15 @@ class Case:
 
 # ---- deletion -------------------------------------------------------------------------------
 def delete_words(doc: Any, spans: list[Span], keep_relations: bool = False) -> Any:
-    """A copy of ``doc`` with the characters of ``spans`` removed (a span with
-    non-space characters on both sides becomes one space), passages and
-    mentions shifted; mentions overlapping a deleted span are dropped, with
-    their entities' references (entities left without mentions are dropped)."""
-    from biorel.types import Passage
+    """The library's deletion (:func:`biorel.models.evidence.delete_words`, the
+    operation ``occlusion`` attributes with): the characters of ``spans``
+    removed (a span with non-space characters on both sides becomes one
+    space), passages and mentions shifted; mentions overlapping a deleted span
+    are dropped, with their entities' references (entities left without
+    mentions are dropped)."""
+    from biorel.models.evidence import delete_words as delete
 
-    text = doc.text
-    edits = []  # (start, end, replacement)
-    for s, e in sorted(set(spans)):
-        glue = 0 < s and e < len(text) and not text[s - 1].isspace() and not text[e].isspace()
-        edits.append((s, e, " " if glue else ""))
-
-    def shift(x: int) -> int:
-        return x - sum(e - s - len(r) for s, e, r in edits if e <= x)
-
-    passages = []
-    for p in doc.passages:
-        pieces, pos = [], p.offset
-        for s, e, r in edits:
-            if p.offset <= s and e <= p.end:
-                pieces += [text[pos:s], r]
-                pos = e
-        pieces.append(text[pos : p.end])
-        passages.append(Passage(shift(p.offset), "".join(pieces), p.type, dict(p.infons)))
-    hit = lambda m: any(s < b and a < e for a, b in m.spans for s, e, _ in edits)  # noqa: E731
-    mentions = [replace(m, spans=tuple((shift(a), shift(b)) for a, b in m.spans)) for m in doc.mentions if not hit(m)]
-    kept = {m.id for m in mentions}
-    entities = [replace(e, mention_ids=tuple(i for i in e.mention_ids if i in kept)) for e in doc.entities]
-    entities = [e for e in entities if e.mention_ids]
-    return replace(doc, passages=passages, mentions=mentions, entities=entities, relations=list(doc.relations) if keep_relations else [])
+    return delete(doc, spans, keep_relations)
 
 
 def candidate_words(model: Any, doc: Any, rel: Any) -> list[Span]:
@@ -234,10 +220,13 @@ def table(rows: list[dict[str, Any]], title: str) -> str:
 
 
 # ---- the run -----------------------------------------------------------------------------------
-def collect_cases(model: Any, preds: list[Any], methods: list[str], top_k: int, limit: int | None, seed: int, log) -> tuple[list[Case], int]:
+def collect_cases(
+    model: Any, preds: list[Any], methods: list[str], top_k: int, limit: int | None, seed: int, log
+) -> tuple[list[Case], int, dict[str, float]]:
     """The predicted relations (a seeded subsample of ``limit`` when there are
     more) with their attributions under each method, computed on a copy of
-    their document holding only the sampled relations."""
+    their document holding only the sampled relations; and per method the
+    seconds per document it took."""
     from biorel.models.evidence import explain
 
     every = [(i, r) for i, d in enumerate(preds) for r in d.relations]
@@ -249,16 +238,19 @@ def collect_cases(model: Any, preds: list[Any], methods: list[str], top_k: int, 
         by_doc.setdefault(i, []).append(r)
     cases = []
     t0 = time.perf_counter()
+    seconds = dict.fromkeys(methods, 0.0)
     for i, rels in by_doc.items():
         work = {m: replace(preds[i], relations=[replace(r, infons={}, evidence=()) for r in rels]) for m in methods}
         for m, doc in work.items():
-            explain(model, [doc], top_k=top_k, method=m)
+            seconds[m] += explain(model, [doc], top_k=top_k, method=m).seconds
         for j, r in enumerate(rels):
             case = Case(i, r, float(r.score), candidate_words(model, preds[i], r))
             case.top = {m: [(s, e) for s, e, _ in work[m].relations[j].infons["attributions"]] for m in methods}
             cases.append(case)
     log(f"  attributions for {len(cases)} relations in {len(by_doc)} documents: {time.perf_counter() - t0:.0f} s")
-    return cases, total
+    for m, sec in seconds.items():
+        log(f"    {m}: {sec:.0f} s, {sec / max(1, len(by_doc)):.2f} s per document")
+    return cases, total, {m: sec / max(1, len(by_doc)) for m, sec in seconds.items()}
 
 
 def run_mode(model, docs, mode: str, args, log) -> dict[str, Any]:
@@ -266,12 +258,19 @@ def run_mode(model, docs, mode: str, args, log) -> dict[str, Any]:
     preds = model.predict(docs, mode)
     log(f"{mode}: predicted {sum(len(d.relations) for d in preds)} relations in {time.perf_counter() - t0:.0f} s")
     limit = args.max_relations if mode == "relate" else args.e2e_relations
-    cases, total = collect_cases(model, preds, args.methods, max(args.ks), limit, args.seed, log)
+    cases, total, per_doc = collect_cases(model, preds, args.methods, max(args.ks), limit, args.seed, log)
     # deletions are made on the predicted documents (their mentions: the gold ones in
     # relate mode; in extract mode they only keep the offsets straight, the text is tagged again)
     rescore(model, cases, preds, mode, args.ks, args.draws, args.seed, log)
     rows = summarise(cases, args.methods, args.ks, args.draws, args.seed)
-    return {"mode": mode, "relations_predicted": total, "relations_used": len(cases), "seconds": time.perf_counter() - t0, "rows": rows}
+    return {
+        "mode": mode,
+        "relations_predicted": total,
+        "relations_used": len(cases),
+        "seconds": time.perf_counter() - t0,
+        "attribution_seconds_per_document": per_doc,
+        "rows": rows,
+    }
 
 
 def cpu_name() -> str:
@@ -288,7 +287,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--ks", type=int, nargs="+", default=[1, 3, 5, 10])
     ap.add_argument("--draws", type=int, default=3, help="random deletions per relation and k")
-    ap.add_argument("--methods", nargs="+", default=["attention", "grad-input"])
+    ap.add_argument("--methods", nargs="+", default=["attention", "grad-input", "occlusion"])
     ap.add_argument("--max-relations", type=int, default=None, help="relate mode: subsample this many relations (seeded)")
     ap.add_argument("--e2e-relations", type=int, default=0, help="also run end to end (extract mode) on this many relations")
     ap.add_argument("--limit-docs", type=int, default=None)

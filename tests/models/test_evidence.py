@@ -1,5 +1,6 @@
 """Relation evidence and token attributions (``biorel.models.evidence``):
-known answers on a tiny model, the coded errors, the shipped model on a sample
+known answers on a tiny model (and, for occlusion, on a model whose margins are
+a known function of the text), the coded errors, the shipped model on a sample
 abstract, round trips through JSONL and BioC, and ``extract --evidence``."""
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ from biorel import io  # noqa: E402
 from biorel.errors import BiorelError  # noqa: E402
 from biorel.models import build_model  # noqa: E402
 from biorel.models.evidence import (  # noqa: E402
+    OCCLUSION_BATCH,
     add_evidence,
+    argument_spans,
+    delete_words,
+    document_words,
     evidence_sentences,
     explain,
+    occlusion_sentences,
     token_weights,
     top_attributions,
     word_weights,
@@ -151,7 +157,7 @@ def test_grad_input_covers_every_window_of_a_long_document(tmp_path):
 
 def test_relation_classifier_grad_input_stays_in_the_marked_sentence(tmp_path):
     model = _tiny(tmp_path, "biorel.RelationClassifier.v1", hidden_dim=16)
-    assert model.attribution_methods() == ("grad-input",)
+    assert model.attribution_methods() == ("grad-input", "occlusion")
     doc = _doc("Lithium was given. Famotidine induced delirium in rats. The patients had anemia.", "Famotidine", "delirium")
     (pred,) = model.predict([doc], "relate", threshold=0.0)
     (rel,) = pred.relations
@@ -164,11 +170,190 @@ def test_relation_classifier_grad_input_stays_in_the_marked_sentence(tmp_path):
     assert all(pred.text[s:e] not in ("Famotidine", "delirium") for s, e, _ in att)
 
 
+# ---- occlusion ------------------------------------------------------------------------------
+class TextMargins:
+    """A model whose relation margins are a known function of the text: per
+    relation id, a weight per whole word, times the word's occurrences. Words
+    are the tiny encoder's; every call of ``relation_margins`` is recorded."""
+
+    architecture = "test.TextMargins.v1"
+
+    def __init__(self, encoder, table):
+        self.encoder = encoder
+        self.table = table
+        self.calls: list[list[str]] = []
+
+    def attribution_methods(self):
+        return ("occlusion",)
+
+    def relation_margins(self, docs, relations):
+        import re
+
+        self.calls.append([d.text for d in docs])
+
+        def margin(text, rel):
+            return sum(w * len(re.findall(rf"\b{word}\b", text)) for word, w in self.table[rel.id].items())
+
+        return [[margin(d.text, r) for r in relations] for d in docs]
+
+
+def _three_sentences() -> Document:
+    text = "Famotidine induced delirium in rats but not in mice. Lithium was given. Another induced case."
+    spans = {w: (text.index(w), text.index(w) + len(w)) for w in ("Famotidine", "delirium", "Lithium")}
+    doc = Document(
+        "occ",
+        [Passage(0, text, "abstract")],
+        [
+            Mention("m0", (spans["Famotidine"],), "Famotidine", "Chemical", ("C1",)),
+            Mention("m1", (spans["delirium"],), "delirium", "Disease", ("D1",)),
+            Mention("m2", (spans["Lithium"],), "Lithium", "Chemical", ("C2",)),
+        ],
+    )
+    doc.entities = doc.entities_from_mentions()
+    doc.relations = [
+        Relation("r0", "CID", "C1", "D1", directed=True, score=0.9),
+        Relation("r1", "CID", "C2", "D1", directed=True, score=0.8),
+    ]
+    return doc
+
+
+def test_occlusion_known_answer_on_text_margins(tmp_path):
+    """r0 (Famotidine, delirium; one sentence): deleting ``induced`` costs 2,
+    ``rats`` 0.5; ``not`` raises the margin (no evidence); the ``induced`` of
+    the third sentence is not tried. r1 (Lithium in the next sentence): both
+    sentences are tried (``Famotidine`` is a word like any other for r1), the
+    third is not. One set of variants serves both relations."""
+    model = TextMargins(
+        _tiny(tmp_path).encoder, {"r0": {"induced": 2.0, "rats": 0.5, "not": -1.0}, "r1": {"given": 3.0, "Famotidine": 1.5, "Another": 5.0}}
+    )
+    doc = _three_sentences()
+    report = explain(model, [doc], top_k=5, method="occlusion")
+    text = doc.text
+    r0, r1 = doc.relations
+    assert [(text[s:e], w) for s, e, w in r0.infons["attributions"]] == [("induced", 1.0), ("rats", 0.25)]
+    assert [(text[s:e], w) for s, e, w in r1.infons["attributions"]] == [("given", 1.0), ("Famotidine", 0.5)]
+    assert r0.infons["attribution_method"] == r1.infons["attribution_method"] == "occlusion"
+    assert [text[s:e] for s, e in r0.evidence] == ["Famotidine induced delirium in rats but not in mice."]
+    assert [text[s:e] for s, e in r1.evidence] == ["Famotidine induced delirium in rats but not in mice.", "Lithium was given."]
+    # variants: the original, then the union of the candidate words (sentence 1 but
+    # ``delirium``, sentence 2 but ``Lithium``): 9 + 3 words, in batches
+    texts = [t for call in model.calls for t in call]
+    assert texts[0] == text and len(texts) == report.variants == 13
+    assert [len(c) for c in model.calls] == [OCCLUSION_BATCH, 13 - OCCLUSION_BATCH]
+    assert "Famotidine induced delirium in rats but  in mice. Lithium was given. Another induced case." in texts  # "not" deleted
+    assert not any("Another case" in t or "Lithium  was" in t for t in texts)
+    assert (report.relations, report.explained, report.unscored) == (2, 2, 0)
+
+
+def test_occlusion_sentences_bridge_at_most_one_sentence():
+    sents = [(0, 10), (11, 20), (21, 30), (31, 40)]
+    assert occlusion_sentences(sents, [(1, 3)], [(5, 8)]) == [(0, 10)]
+    assert occlusion_sentences(sents, [(1, 3)], [(22, 25)]) == [(0, 10), (11, 20), (21, 30)]
+    assert occlusion_sentences(sents, [(1, 3)], [(32, 35)]) == [(0, 10), (31, 40)]
+    assert occlusion_sentences(sents, [(1, 3), (33, 34)], [(32, 35)]) == [(31, 40)]  # the closest pair decides
+
+
+def test_delete_words_shifts_offsets_and_drops_hit_mentions():
+    doc = _three_sentences()
+    text = doc.text
+    s = text.index("rats")
+    out = delete_words(doc, [(s, s + 4), (0, len("Famotidine"))])
+    assert out.text == " induced delirium in  but not in mice. Lithium was given. Another induced case."
+    assert [out.text[a:b] for m in out.mentions for a, b in m.spans] == ["delirium", "Lithium"]
+    assert [e.id for e in out.entities] == ["D1", "C2"] and out.relations == []
+    s = text.index("was")
+    assert delete_words(doc, [(s, s + 3)]).text.endswith("Lithium  given. Another induced case.")
+    hyphen = _doc("Famotidine-induced delirium.", "Famotidine", "delirium")
+    out = delete_words(hyphen, [(10, 11)])  # between two non-space characters: one space
+    assert out.text == "Famotidine induced delirium." and [m.text for m in out.mentions] == ["Famotidine", "delirium"]
+    assert [out.text[a:b] for m in out.mentions for a, b in m.spans] == ["Famotidine", "delirium"]
+
+
+def _margin(model, doc, rel) -> float:
+    """The pair's margin computed directly, one document at a time (the
+    benchmark's way): encoder, entity pooling, pair head."""
+    from biorel.models.pairs import entity_refs
+
+    with torch.inference_mode():
+        f = model.encoder.features(doc)
+        tok = model.encoder.encode([f])[0]
+        refs = entity_refs(doc, f.offsets)
+        index = {r.id: k for k, r in enumerate(refs)}
+        logits = model._pair_logits(tok, refs, [(index[rel.head], index[rel.tail])]).float()
+    return float(logits[0, 1] - logits[0, 0])
+
+
+def test_occlusion_weights_are_the_single_word_margin_drops(tmp_path):
+    """On the tiny joint model: every word of the relation's sentence, deleted
+    alone and the pair re-scored independently; the attributions are the
+    positive drops, normalised by the largest; predictions do not change."""
+    model = _tiny(tmp_path)
+    doc = _doc("Famotidine induced delirium in the elderly rats. Lithium was given. The patients had anemia.", "Famotidine", "delirium")
+    (pred,) = model.predict([doc], "relate", threshold=0.0)
+    (rel,) = pred.relations
+    before = _relation_view([pred])
+    base = _margin(model, pred, rel)
+    assert torch.sigmoid(torch.tensor(base)).item() == pytest.approx(rel.score, abs=1e-5)
+    head, tail = argument_spans(rel, pred.mention_index(), pred.entity_index())
+    sentence = (0, pred.text.index(".") + 1)
+    words = [w for w in document_words(model, pred) if w[1] <= sentence[1] and not any(a < w[1] and w[0] < b for a, b in head + tail)]
+    assert [pred.text[s:e] for s, e in words] == ["induced", "in", "the", "elderly", "rats", "."]
+    drops = {w: base - _margin(model, delete_words(pred, [w]), rel) for w in words}
+    report = explain(model, [pred], top_k=50, method="occlusion")
+    assert report.variants == len(words) + 1
+    got = rel.infons["attributions"]
+    peak = max(drops.values())
+    assert peak > 0 and got[0][:2] == list(max(drops, key=drops.get))
+    clear = {w for w, d in drops.items() if abs(d) > 1e-3 * peak}
+    assert {(s, e) for s, e, _ in got} & clear == {w for w in clear if drops[w] > 0}
+    for s, e, w in got:
+        assert w == pytest.approx(drops[(s, e)] / peak, rel=2e-3, abs=1e-4)
+    assert rel.evidence == (sentence,)
+    assert _relation_view([pred]) == before
+
+
+@pytest.mark.parametrize("architecture", ["biorel.JointNERRE.v1", "biorel.RelationClassifier.v1"])
+def test_relation_margins_agree_with_the_predicted_scores(tmp_path, architecture):
+    extra = {"hidden_dim": 16} if architecture == "biorel.RelationClassifier.v1" else {}
+    model = _tiny(tmp_path, architecture, **extra)
+    assert "occlusion" in model.attribution_methods()
+    preds = model.predict(toy_corpus(3, seed=5), "relate", threshold=0.0)
+    for pred in preds:
+        if not pred.relations:
+            continue
+        unknown = Relation("x", "NOPE", pred.relations[0].head, pred.relations[0].tail)
+        (margins,) = model.relation_margins([pred], [*pred.relations, unknown])
+        assert margins[-1] is None
+        for r, m in zip(pred.relations, margins):
+            assert torch.sigmoid(torch.tensor(m)).item() == pytest.approx(r.score, abs=1e-5)
+
+
+def test_relation_classifier_occlusion_stays_in_the_marked_sentence(tmp_path):
+    model = _tiny(tmp_path, "biorel.RelationClassifier.v1", hidden_dim=16)
+    doc = _doc("Lithium was given. Famotidine induced delirium in rats. The patients had anemia.", "Famotidine", "delirium")
+    (pred,) = model.predict([doc], "relate", threshold=0.0)
+    before = _relation_view([pred])
+    (rel,) = pred.relations
+    report = explain(model, [pred], top_k=4, method="occlusion")
+    sentence = (19, 55)
+    assert report.variants == 1 + 4  # induced, in, rats, .
+    att = rel.infons["attributions"]
+    assert all(sentence[0] <= s < e <= sentence[1] for s, e, _ in att)
+    assert rel.evidence == (sentence,)
+    assert _relation_view([pred]) == before
+
+
+def test_token_weights_refuses_occlusion(tmp_path):
+    model = _tiny(tmp_path)
+    with pytest.raises(ValueError):
+        token_weights(model, toy_corpus(1)[0], [], "occlusion")
+
+
 def test_top_k_weights_and_sentences_on_toy_documents(tmp_path):
     model = _tiny(tmp_path)
     docs = toy_corpus(4, seed=3)
     for mode in ("extract", "relate"):
-        for method in ("attention", "grad-input"):
+        for method in ("attention", "grad-input", "occlusion"):
             preds = model.predict(docs, mode, threshold=0.0)
             before = _relation_view(preds)
             for k in (1, 4):
@@ -178,10 +363,12 @@ def test_top_k_weights_and_sentences_on_toy_documents(tmp_path):
                     for r in pred.relations:
                         att = r.infons["attributions"]
                         weights = [w for *_, w in att]
-                        assert 1 <= len(att) <= k and weights[0] == 1.0 and weights == sorted(weights, reverse=True)
+                        # occlusion: a relation may have no word whose deletion lowers it
+                        assert (method == "occlusion" or 1 <= len(att)) and len(att) <= k
+                        assert not att or (weights[0] == 1.0 and weights == sorted(weights, reverse=True))
                         assert all(0 < w <= 1 and isinstance(w, float) for w in weights)
                         assert all(0 <= s < e <= len(pred.text) and pred.text[s:e].strip() == pred.text[s:e] for s, e, _ in att)
-                        assert set(r.evidence) <= set(sents)
+                        assert set(r.evidence) <= set(sents) and r.evidence
                         assert all(any(a <= s and e <= b for a, b in r.evidence) for s, e, _ in att)
             assert _relation_view(preds) == before
 
@@ -209,12 +396,12 @@ def test_unknown_method_lists_the_choices(tmp_path):
     model = _tiny(tmp_path)
     with pytest.raises(BiorelError) as e:
         add_evidence(model, [], method="shap")
-    assert e.value.code == "E530" and all(m in str(e.value) for m in ("auto", "attention", "grad-input"))
+    assert e.value.code == "E530" and all(m in str(e.value) for m in ("auto", "attention", "grad-input", "occlusion"))
 
 
 def test_model_without_pair_attention_cannot_use_attention(tmp_path):
     model = _tiny(tmp_path, context="none", type_dim=0)
-    assert model.attribution_methods() == ("grad-input",)
+    assert model.attribution_methods() == ("grad-input", "occlusion")
     with pytest.raises(BiorelError) as e:
         add_evidence(model, [], method="attention")
     assert e.value.code == "E531" and "grad-input" in str(e.value)
@@ -288,6 +475,20 @@ def test_shipped_model_explains_every_relation(shipped_model, sample_docs, mode,
             for s, e, _ in att:
                 assert any(a <= s and e <= b for a, b in r.evidence)
                 assert not any(a < e and s < b for a, b in args[r.head] + args[r.tail])
+
+
+@shipped
+def test_shipped_model_occlusion_top_word_lowers_the_margin(shipped_model, sample_docs):
+    """Occlusion on a sample abstract: every relation explained, and deleting
+    its top word alone lowers the relation's margin (faithful by construction)."""
+    (pred,) = shipped_model.predict(sample_docs[:1], "relate")
+    report = explain(shipped_model, [pred], top_k=8, method="occlusion")
+    assert report.relations == report.explained == len(pred.relations) > 0 and report.variants > 1
+    for r in pred.relations:
+        att = r.infons["attributions"]
+        assert 1 <= len(att) <= 8 and att[0][2] == 1.0
+        base, after = shipped_model.relation_margins([pred, delete_words(pred, [tuple(att[0][:2])])], [r])
+        assert after[0] < base[0]
 
 
 @shipped

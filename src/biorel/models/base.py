@@ -72,7 +72,8 @@ class Capabilities:
     #: parts that ``training.freeze_*`` options may freeze
     freezable: tuple[str, ...] = ()
     #: token-attribution methods of :mod:`biorel.models.evidence` (``attention``,
-    #: ``grad-input``); a model instance may offer fewer (:meth:`BiorelModel.attribution_methods`)
+    #: ``grad-input``, ``occlusion``: the latter needs ``relation_margins``); a
+    #: model instance may offer fewer (:meth:`BiorelModel.attribution_methods`)
     attributions: tuple[str, ...] = ()
 
 

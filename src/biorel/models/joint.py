@@ -106,7 +106,7 @@ class JointNERRE(EncoderBacked, BiorelModel):
         default_scorers=("ner:extract", "e2e:extract", "concept:relate"),
         train_bf16=True,
         freezable=("embeddings",),
-        attributions=("attention", "grad-input"),
+        attributions=("attention", "grad-input", "occlusion"),
     )
 
     def __init__(self, cfg: JointNERREConfig, labels: LabelMaps, encoder: nn.Module, tokenizer: Any):
@@ -286,6 +286,38 @@ class JointNERRE(EncoderBacked, BiorelModel):
         scores = threshold_scores(self._pair_logits(tok, refs, known).float())
         out = [None if row is None or ri is None else scores[row, ri] for row, ri in zip(rows, kinds)]
         return out, self.encoder.window_spans(f)
+
+    def relation_margins(self, docs: Sequence[Document], relations: Sequence[Relation]) -> list[list[float | None]]:
+        """Per document (variants of one predicted document that keep its
+        entity ids, e.g. with a word deleted), the margin ``logit_r -
+        logit_none`` of each relation's ``(head, tail)`` pair (the score is its
+        sigmoid); ``None`` where an argument has no token or the type is
+        unknown. One batched encoder pass, without gradients: the forward
+        passes of ``occlusion``. Predictions are not affected."""
+        kinds = [self.labels.relation_index.get(r.type) for r in relations]
+        was_training = self.net.training
+        self.net.eval()
+        out: list[list[float | None]] = []
+        try:
+            with torch.inference_mode():
+                feats = [self.encoder.features(d) for d in docs]
+                for doc, f, tok in zip(docs, feats, self.encoder.encode(feats)):
+                    out.append(self._margins(doc, f, tok, relations, kinds))
+        finally:
+            self.net.train(was_training)
+        return out
+
+    def _margins(
+        self, doc: Document, f: Features, tok: torch.Tensor, relations: Sequence[Relation], kinds: Sequence[int | None]
+    ) -> list[float | None]:
+        refs, rows = self._grounded_pairs(doc, f, [(r.head, r.tail) for r in relations])
+        index = {r.id: k for k, r in enumerate(refs)}
+        known = [(index[r.head], index[r.tail]) for r, row in zip(relations, rows) if row is not None]
+        if not known or self.net.pairs is None:
+            return [None] * len(relations)
+        logits = self._pair_logits(tok, refs, known).float()
+        margins = (logits[:, 1:] - logits[:, :1]).tolist()
+        return [None if row is None or ri is None else margins[row][ri] for row, ri in zip(rows, kinds)]
 
 
 registry.models.register(JointNERRE.architecture, JointNERRE, aliases=("joint",))

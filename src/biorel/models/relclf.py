@@ -121,7 +121,7 @@ class RelationClassifier(EncoderBacked, BiorelModel):
         default_scorers=("sentence:relate", "concept:relate"),
         train_bf16=True,
         freezable=("embeddings",),
-        attributions=("grad-input",),
+        attributions=("grad-input", "occlusion"),
     )
 
     def __init__(self, cfg: RelationClassifierConfig, labels: LabelMaps, encoder: nn.Module, tokenizer: Any):
@@ -345,6 +345,39 @@ class RelationClassifier(EncoderBacked, BiorelModel):
         kinds = [self.labels.relation_index.get(r.type) for r in relations]
         out = [None if k is None or ri is None else scores[row[k], ri] for k, ri in zip(wanted, kinds)]
         return out, [instances[k].spans for k in used]
+
+    def relation_margins(self, docs: Sequence[Document], relations: Sequence[Relation]) -> list[list[float | None]]:
+        """Per document (variants of one predicted document that keep its
+        entity ids, e.g. with a word deleted), the margin ``logit_r -
+        logit_none`` of each relation's pair, read on its marked sentence
+        (``None``: no such sentence, or a type the model does not know). The
+        marked instances of all documents in one batched pass, without
+        gradients: the forward passes of ``occlusion``."""
+        kinds = [self.labels.relation_index.get(r.type) for r in relations]
+        rows: list[list[int | None]] = []
+        instances: list[PairInstance] = []
+        for doc in docs:
+            entities = list(doc.entities) if doc.entities else group_mentions(doc.mentions)
+            refs, pairs, inst = self._pairs(doc, doc.mentions, entities)
+            index = {(refs[i].id, refs[j].id): k for k, (i, j) in enumerate(pairs)}
+            row: list[int | None] = []
+            for r in relations:
+                k = index.get((r.head, r.tail))
+                row.append(None if k is None else len(instances))
+                if k is not None:
+                    instances.append(inst[k])
+            rows.append(row)
+        if not instances:
+            return [[None] * len(relations) for _ in docs]
+        was_training = self.net.training
+        self.net.eval()
+        try:
+            with torch.inference_mode():
+                logits = self._logits(instances).float()
+        finally:
+            self.net.train(was_training)
+        margins = (logits[:, 1:] - logits[:, :1]).tolist()
+        return [[None if n is None or ri is None else margins[n][ri] for n, ri in zip(row, kinds)] for row in rows]
 
     # ---- prediction ----------------------------------------------------------------
     def predict_modes(self, docs: Sequence[Document], modes: Sequence[str] | None = None, *, threshold: float = 0.5) -> dict[str, list[Document]]:

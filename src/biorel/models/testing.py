@@ -332,12 +332,14 @@ class ModelContract:
         """Every attribution method the model offers (``attribution_methods``,
         from ``capabilities.attributions``) explains each predicted relation
         with word spans inside the text, weights in (0, 1] sorted descending,
-        and evidence sentences holding them; the relations themselves are not
-        changed. A model that offers none refuses with E531."""
+        and evidence sentences holding them (``occlusion``: deleting the top
+        word alone lowers the relation's margin, ``relation_margins``); the
+        relations themselves are not changed. A model that offers none refuses
+        with E531."""
         import pytest
 
         from ..errors import BiorelError
-        from .evidence import add_evidence
+        from .evidence import add_evidence, delete_words
 
         model, docs = self._build(tmp_path)
         self._train(model, docs, self.train_steps)
@@ -362,6 +364,9 @@ class ModelContract:
                     assert len(att) <= 3 and [w for *_, w in att] == sorted((w for *_, w in att), reverse=True)
                     assert all(0 < w <= 1 and 0 <= s < e <= len(pred.text) for s, e, w in att)
                     assert all(any(a <= s and e <= b for a, b in r.evidence) for s, e, _ in att)
+                    if method == "occlusion" and att:  # faithful by construction: the top word, deleted alone, lowers the margin
+                        base, after = model.relation_margins([pred, delete_words(pred, [(att[0][0], att[0][1])])], [r])
+                        assert after[0] < base[0] + 1e-6
         assert [d.to_dict() for d in model.predict(docs, mode, threshold=0.0)] == before
 
     def test_trains_with_the_trainer(self, tmp_path):
