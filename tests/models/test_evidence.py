@@ -534,3 +534,22 @@ def test_extract_refuses_a_bad_top_k_before_any_file(tmp_path):
         extract(src, "no-such-model", tmp_path / "out.jsonl", evidence=True, evidence_top_k=0)
     assert e.value.code == "E532"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
+
+
+@shipped
+def test_extract_evidence_method_option(tmp_path):
+    """--evidence-method picks the method (the run prints it); an unknown one is
+    E530 listing the choices, before any file is written."""
+    from typer.testing import CliRunner
+
+    from biorel.cli.app import app
+
+    src = tmp_path / "in.txt"
+    src.write_text("Famotidine-associated delirium. Famotidine induced delirium in an elderly patient.\n", "utf-8")
+    out = tmp_path / "pred.jsonl"
+    res = CliRunner().invoke(app, ["extract", str(src), "-o", str(out), "--evidence", "--evidence-method", "occlusion", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "evidence (occlusion)" in res.output
+    bad = CliRunner().invoke(app, ["extract", str(src), "-o", str(tmp_path / "x.jsonl"), "--evidence", "--evidence-method", "shap", "--no-progress"])
+    assert bad.exit_code == 1 and "E530" in bad.output and "occlusion" in bad.output
+    assert not (tmp_path / "x.jsonl").exists()

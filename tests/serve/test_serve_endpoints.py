@@ -137,7 +137,7 @@ def test_openapi_and_docs(make_client):
     paths = schema["paths"]
     assert {"/v1/extract", "/v1/extract/{format}", "/v1/models", "/healthz", "/readyz", "/metrics", "/", "/static/{name}"} <= set(paths)
     req = schema["components"]["schemas"]["ExtractRequest"]
-    assert set(req["properties"]) == {"text", "id", "threshold", "evidence"} and req["required"] == ["text"]
+    assert set(req["properties"]) == {"text", "id", "threshold", "evidence", "evidence_method"} and req["required"] == ["text"]
     assert req["properties"]["threshold"]["maximum"] == 1.0
     op = paths["/v1/extract/{format}"]["post"]
     fmt = next(p for p in op["parameters"] if p["name"] == "format")
@@ -179,12 +179,13 @@ def test_page_files_missing_is_json_404(make_client, monkeypatch):
 
 
 def test_evidence_is_added_only_for_requests_that_ask(make_client, monkeypatch):
+    from biorel.models.evidence import resolve_method
     from biorel.serve import service as service_module
 
-    seen: list[list[str]] = []
+    seen: list[tuple[list[str], str]] = []
 
-    def fake_add_evidence(model, docs, top_k=8):
-        seen.append([d.id for d in docs])
+    def fake_add_evidence(model, docs, top_k=8, method="auto"):
+        seen.append(([d.id for d in docs], method))
         for d in docs:
             d.metadata["evidence_added"] = top_k
 
@@ -196,7 +197,26 @@ def test_evidence_is_added_only_for_requests_that_ask(make_client, monkeypatch):
     assert r.status_code == 200 and "metadata" not in r.json()["documents"][0]
     r = client.post("/v1/extract/text?evidence=true", content=b"one\n\ntwo")
     assert r.status_code == 200
-    assert seen == [["with"], ["1", "2"]]
+    r = client.post("/v1/extract", json={"text": TEXT, "id": "occ", "evidence": True, "evidence_method": "occlusion"})
+    assert r.status_code == 200
+    r = client.post("/v1/extract/text?evidence=true&evidence_method=grad-input", content=b"three")
+    assert r.status_code == 200
+    auto = resolve_method(client.app.state.service.model, "auto")  # what "auto" means for this model
+    assert seen == [(["with"], auto), (["1", "2"], auto), (["occ"], "occlusion"), (["1"], "grad-input")]
+    r = client.post("/v1/extract", json={"text": TEXT, "evidence": True, "evidence_method": "shap"})
+    assert r.status_code == 422 and r.json()["error"]["status"] == 422
+    assert client.post("/v1/extract", json={"text": TEXT}).status_code == 200
+
+
+def test_evidence_method_the_model_lacks_is_422(make_client, monkeypatch):
+    from biorel.serve import service as service_module
+
+    monkeypatch.setattr(service_module, "load_evidence", lambda: lambda model, docs, top_k=8, method="auto": None)
+    client = make_client()
+    monkeypatch.setattr(type(client.app.state.service.model), "attribution_methods", lambda self: ("grad-input",), raising=False)
+    r = client.post("/v1/extract", json={"text": TEXT, "evidence": True, "evidence_method": "attention"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "E531" and "grad-input" in r.json()["error"]["message"]
+    assert client.post("/v1/extract", json={"text": TEXT, "evidence": True}).status_code == 200  # auto -> grad-input
 
 
 def test_evidence_unavailable_is_501_then_serving_goes_on(make_client, monkeypatch):

@@ -80,6 +80,7 @@ def test_paste_extract_click(page, site):
     path, _, body = api.calls[-1]
     sent = json.loads(body)
     assert path == "/v1/extract" and sent["threshold"] == 0.05 and sent["evidence"] is True and "cisplatin" in sent["text"]
+    assert sent["evidence_method"] == "auto"  # the evidence menu's default: the model's attention
     # the page starts at threshold 0.5: r1 (0.9) and r2 (0.6), not r3 (0.2)
     assert pg.locator("tr.bv-rel").count() == 2
     assert "1 document, 5 mentions, 3 relations" in pg.locator("#bv-status").inner_text()
@@ -90,6 +91,30 @@ def test_paste_extract_click(page, site):
     assert "Evidence (1 sentence)" in pg.locator(".bv-details").inner_text()
     pg.eval_on_selector(".bv-threshold", "(e) => { e.value = '0.1'; e.dispatchEvent(new Event('input')); }")
     assert pg.locator("tr.bv-rel").count() == 3
+    assert page.errors == []
+
+
+def test_evidence_menu(page, site):
+    """The evidence menu sets what the page asks for: occlusion (faithful) or no evidence at all."""
+    pg = page.page
+    api = FakeApi(pg)
+    page.open(site)
+    pg.fill("#bv-input", "Cisplatin caused nausea.")
+    pg.select_option("#bv-evidence", "occlusion")
+    pg.click("#bv-extract")
+    pg.wait_for_selector("tr.bv-rel")
+    sent = json.loads(api.calls[-1][2])
+    assert sent["evidence"] is True and sent["evidence_method"] == "occlusion"
+    pg.select_option("#bv-evidence", "off")
+    before = len(api.calls)
+    pg.click("#bv-extract")
+    for _ in range(50):  # the routed answer arrives within a few event-loop turns
+        if len(api.calls) > before:
+            break
+        pg.wait_for_timeout(100)
+    assert len(api.calls) == before + 1
+    sent = json.loads(api.calls[-1][2])
+    assert sent["evidence"] is False and "evidence_method" not in sent
     assert page.errors == []
 
 
@@ -122,6 +147,7 @@ def test_file_goes_to_its_format(page, site):
     pg.wait_for_selector("tr.bv-rel")
     path, query, body = api.calls[-1]
     assert path == "/v1/extract/pubtator" and query["output"] == ["json"] and query["evidence"] == ["true"] and body == pubtator
+    assert query["evidence_method"] == ["auto"]
     for name, fmt in [("a.bioc.xml", "bioc-xml"), ("b.json", "bioc-json"), ("c.jsonl", "jsonl"), ("d.txt", "text"), ("e.txt", "pubtator")]:
         head = "9|t|x" if name == "e.txt" else "plain words"
         assert pg.evaluate("([n, h]) => BiorelView.formatForFile(n, h)", [name, head]) == fmt

@@ -54,6 +54,11 @@ def extract_cmd(
         False, "--evidence", help="add each relation's evidence sentences and strongest words (infons 'attributions': [[start, end, weight], ...])"
     ),
     evidence_top_k: int = typer.Option(8, "--evidence-top-k", help="with --evidence: how many words per relation"),
+    evidence_method: str = typer.Option(
+        "auto",
+        "--evidence-method",
+        help="with --evidence: auto (attention where the model has it), attention, grad-input, or occlusion (faithful: a word's weight is the score drop when it is deleted; ~50x slower)",
+    ),
 ) -> None:
     from ..extract import extract
     from ..io.text import split_note
@@ -89,6 +94,7 @@ def extract_cmd(
             window_batch=window_batch,
             evidence=evidence,
             evidence_top_k=evidence_top_k,
+            evidence_method=evidence_method,
         )
     except BiorelError as e:
         err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)

@@ -25,7 +25,8 @@
 * An input with no documents is reported as warning E130.
 * ``evidence=True`` (``biorel extract --evidence``): each relation gets its
   evidence sentences and top-``evidence_top_k`` token attributions
-  (:func:`biorel.models.evidence.add_evidence`, method ``auto``); the counts are
+  (:func:`biorel.models.evidence.add_evidence`, method ``evidence_method``,
+  default ``auto``; ``occlusion`` is the faithful one); the counts are
   in :attr:`ExtractStats.evidence`.
 """
 
@@ -184,6 +185,7 @@ def extract(
     window_batch: int | None = None,
     evidence: bool = False,
     evidence_top_k: int = 8,
+    evidence_method: str = "auto",
 ) -> ExtractStats:
     """Predict every document of ``input`` with ``model`` (a folder or a loaded
     model) and write them to ``output`` (see the module docstring).
@@ -235,7 +237,7 @@ def extract(
     if mode == "relate" and in_fmt.name == "text":
         raise error("E412", option="--mode relate", reason="raw text has no entities; use --mode extract")
     precision = model_obj.set_precision(precision)
-    explain_with = _evidence_setting(model_obj, evidence, evidence_top_k)
+    explain_with = _evidence_setting(model_obj, evidence, evidence_top_k, evidence_method)
     if window_batch is not None:
         if window_batch < 1:
             raise error("E412", option=f"--window-batch {window_batch}", reason="must be at least 1")
@@ -264,14 +266,14 @@ def extract(
         )
 
 
-def _evidence_setting(model_obj, evidence: bool, top_k: int) -> dict[str, Any] | None:
-    """``{"method", "top_k"}`` when evidence is asked for (E531 when the model
-    cannot explain its relations), else ``None``."""
+def _evidence_setting(model_obj, evidence: bool, top_k: int, method: str = "auto") -> dict[str, Any] | None:
+    """``{"method", "top_k"}`` when evidence is asked for (E530 for an unknown
+    method, E531 when the model cannot explain its relations with it), else ``None``."""
     if not evidence:
         return None
     from ..models.evidence import resolve_method
 
-    return {"method": resolve_method(model_obj, "auto"), "top_k": top_k}
+    return {"method": resolve_method(model_obj, method), "top_k": top_k}
 
 
 def _run(

@@ -35,6 +35,7 @@ from .limits import PROTECTED_PREFIX, ApiKeyMiddleware, BodyLimitMiddleware
 from .metrics import Metrics, MetricsMiddleware
 from .schemas import (
     ErrorResponse,
+    EvidenceMethod,
     ExtractRequest,
     ExtractResponse,
     InputFormat,
@@ -147,7 +148,9 @@ def api_router(service: ModelService) -> APIRouter:
     async def extract(req: ExtractRequest) -> Response:
         """Mentions, entities and relations in one raw-text document."""
         doc = Document(req.id or "doc", [Passage(0, req.text)])
-        preds = await service.predict([doc], mode="extract", threshold=req.threshold, evidence=req.evidence, raw_text=True)
+        preds = await service.predict(
+            [doc], mode="extract", threshold=req.threshold, evidence=req.evidence, evidence_method=req.evidence_method, raw_text=True
+        )
         return render(preds, "json", model_summary(service.info or {}))
 
     @router.post(
@@ -163,6 +166,9 @@ def api_router(service: ModelService) -> APIRouter:
         output: OutputFormat = Query("json", description="json (biorel's documents), bioc-json or bioc-xml"),
         threshold: float = Query(0.5, ge=0.0, le=1.0, description="minimum relation score"),
         evidence: bool = Query(False, description="add evidence sentences and token attributions"),
+        evidence_method: EvidenceMethod = Query(
+            "auto", description="with evidence=true: auto, attention, grad-input or occlusion (faithful, slower)"
+        ),
         mode: Mode | None = Query(None, description="extract (default) or relate (keep the input's entities)"),
         split: TextSplit | None = Query(None, description="text only: documents are blank-line blocks (default), lines, or the whole body"),
     ) -> Response:
@@ -170,7 +176,9 @@ def api_router(service: ModelService) -> APIRouter:
         service.require_ready()  # before reading: a loading server answers 503 at once
         body = await request.body()
         docs = await run_in_threadpool(read_documents, format, body, split)
-        preds = await service.predict(docs, mode=mode, threshold=threshold, evidence=evidence, raw_text=format == "text")
+        preds = await service.predict(
+            docs, mode=mode, threshold=threshold, evidence=evidence, evidence_method=evidence_method, raw_text=format == "text"
+        )
         summary = model_summary(service.info or {})
         return await run_in_threadpool(render, preds, output, summary)
 

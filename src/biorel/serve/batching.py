@@ -55,7 +55,8 @@ class WorkItem:
     tokens: int
     mode: str
     threshold: float
-    evidence: bool
+    #: the attribution method to explain this document's relations with (``None``: no evidence)
+    evidence: str | None
     future: asyncio.Future
 
 
@@ -92,20 +93,23 @@ class ModelRunner:
             preds = self.model.predict([items[i].doc for i in idx], mode, threshold=threshold)
             for i, pred in zip(idx, preds, strict=True):
                 out[i] = pred
-        wanted = [i for i, item in enumerate(items) if item.evidence]
-        if wanted:
+        by_method: dict[str, list[int]] = {}
+        for i, item in enumerate(items):
+            if item.evidence:
+                by_method.setdefault(item.evidence, []).append(i)
+        for method, wanted in by_method.items():
             try:
-                self._add_evidence(out, wanted)
+                self._add_evidence(out, wanted, method)
             except Exception as exc:  # noqa: BLE001 - only the requests that asked for evidence fail
                 for i in wanted:
                     out[i] = exc
         return out
 
-    def _add_evidence(self, out: list, wanted: list[int]) -> None:
+    def _add_evidence(self, out: list, wanted: list[int], method: str) -> None:
         if self.evidence is None:
             raise error("E509", reason="biorel.models.evidence is not installed")
         docs = [out[i] for i in wanted]
-        filled = self.evidence(self.model, docs, top_k=self.evidence_top_k)
+        filled = self.evidence(self.model, docs, top_k=self.evidence_top_k, method=method)
         if isinstance(filled, list) and len(filled) == len(docs):  # returned new documents rather than filling in place
             for i, doc in zip(wanted, filled):
                 out[i] = doc
@@ -230,7 +234,7 @@ class MicroBatcher:
         if tokens is not None and self._queued_tokens + tokens > self.max_queue_tokens:
             raise self._busy(f"{self._queued_tokens} tokens are waiting, at most {self.max_queue_tokens} may")
 
-    async def submit(self, docs: Sequence[Document], *, mode: str, threshold: float, evidence: bool = False) -> list[WorkItem]:
+    async def submit(self, docs: Sequence[Document], *, mode: str, threshold: float, evidence: str | None = None) -> list[WorkItem]:
         """Queue ``docs``; await ``item.future`` for each prediction. Raises
         :class:`ApiError` (503 busy, 422 larger than the queue)."""
         if not docs:

@@ -178,12 +178,20 @@ class ModelService:
             raise ApiError(422, error("E412", option="mode=relate", reason="raw text has no entities; use mode=extract"))
         return mode
 
-    def check_evidence(self) -> None:
+    def check_evidence(self, method: str = "auto") -> str:
+        """The attribution method to run for this model (422 with E530/E531
+        when it cannot be; 501 when evidence is not installed)."""
         assert self._runner is not None
         if self._runner.evidence is None:
             self._runner.evidence = load_evidence()
         if self._runner.evidence is None:
             raise api_error(501, "E509", reason=f"{EVIDENCE_MODULE}.add_evidence is not part of this installation yet; ask without evidence")
+        from ..models.evidence import resolve_method
+
+        try:
+            return resolve_method(self.model, method)
+        except BiorelError as e:
+            raise ApiError(422, e) from None
 
     def check_lengths(self, docs: Sequence[Document]) -> None:
         limit = self.settings.max_doc_chars
@@ -192,7 +200,9 @@ class ModelService:
             if n > limit:
                 raise api_error(422, "E501", doc=doc.id, n=n, limit=limit)
 
-    async def predict(self, docs: Sequence[Document], *, mode: str | None, threshold: float, evidence: bool, raw_text: bool) -> list[Document]:
+    async def predict(
+        self, docs: Sequence[Document], *, mode: str | None, threshold: float, evidence: bool, raw_text: bool, evidence_method: str = "auto"
+    ) -> list[Document]:
         """Predictions for ``docs`` through the batcher, within the request's
         time limit. Raises :class:`ApiError` for every refusal and failure."""
         loop = asyncio.get_running_loop()
@@ -200,13 +210,13 @@ class ModelService:
         batcher = self.require_ready()
         mode = self.check_mode(mode, raw_text)
         if evidence:
-            self.check_evidence()
+            evidence_method = self.check_evidence(evidence_method)
         self.check_lengths(docs)
         items: list = []
         done = False
         try:
             async with asyncio.timeout_at(deadline):
-                items = await batcher.submit(docs, mode=mode, threshold=threshold, evidence=evidence)
+                items = await batcher.submit(docs, mode=mode, threshold=threshold, evidence=evidence_method if evidence else None)
                 preds = await asyncio.gather(*(i.future for i in items))
             done = True
             return list(preds)

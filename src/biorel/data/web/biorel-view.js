@@ -674,7 +674,22 @@
     "recovered within three weeks. Haloperidol given for agitation during the admission caused no dystonia. " +
     "Cisplatin nephrotoxicity should be monitored closely in patients receiving repeated cycles.";
 
-  const REQUEST = { threshold: 0.05, evidence: true };
+  const REQUEST = { threshold: 0.05 };
+
+  /** The evidence settings of a request from the evidence menu: auto (the
+   * model's attention), occlusion (a word's weight is the score drop when it
+   * alone is deleted: faithful, slower) or off. */
+  function evidenceParams(choice) {
+    if (choice === "off") return { evidence: false };
+    return { evidence: true, evidence_method: choice || "auto" };
+  }
+
+  function requestQuery(extra, choice) {
+    const ev = evidenceParams(choice);
+    const q = new URLSearchParams(Object.assign({ threshold: String(REQUEST.threshold), evidence: String(ev.evidence) }, extra));
+    if (ev.evidence) q.set("evidence_method", ev.evidence_method);
+    return q;
+  }
 
   /** The /v1/extract/{format} of a file, from its name (and first line for .txt). */
   function formatForFile(name, head) {
@@ -719,7 +734,7 @@
   function initServer() {
     const $ = (id) => document.getElementById(id);
     const input = $("bv-input"), statusBox = $("bv-status"), errorBox = $("bv-error"), results = $("bv-results");
-    const fileInput = $("bv-file"), drop = $("bv-drop"), formatSel = $("bv-format"), downloads = $("bv-downloads"), modelBox = $("bv-model");
+    const fileInput = $("bv-file"), drop = $("bv-drop"), formatSel = $("bv-format"), evidenceSel = $("bv-evidence"), downloads = $("bv-downloads"), modelBox = $("bv-model");
     let last = null; // {path, body, contentType}
     let result = null;
     let browser = null;
@@ -769,7 +784,7 @@
       if (!text.trim()) { showError("Paste some text first (or load the sample abstract)."); return null; }
       return run({
         path: "v1/extract",
-        body: JSON.stringify({ text, id: "pasted", threshold: REQUEST.threshold, evidence: REQUEST.evidence }),
+        body: JSON.stringify(Object.assign({ text, id: "pasted", threshold: REQUEST.threshold }, evidenceParams(evidenceSel && evidenceSel.value))),
         contentType: "application/json",
         raw: { format: "text", body: text, pasted: true },
       });
@@ -781,7 +796,7 @@
       const fmt = formatSel.value === "auto" ? formatForFile(file.name, body.slice(0, 200)) : formatSel.value;
       statusBox.textContent = `${file.name}: ${fmt}`;
       const types = { "bioc-xml": "application/xml", "bioc-json": "application/json", jsonl: "application/x-ndjson" };
-      const query = new URLSearchParams({ output: "json", threshold: String(REQUEST.threshold), evidence: String(REQUEST.evidence) });
+      const query = requestQuery({ output: "json" }, evidenceSel && evidenceSel.value);
       return run({
         path: `v1/extract/${encodeURIComponent(fmt)}?${query}`,
         body, contentType: types[fmt] || "text/plain; charset=utf-8",
@@ -804,7 +819,7 @@
       }
       // BioC: the server writes it from the same input and settings
       const raw = last.raw;
-      const query = new URLSearchParams({ output: kind, threshold: String(REQUEST.threshold), evidence: String(REQUEST.evidence) });
+      const query = requestQuery({ output: kind }, evidenceSel && evidenceSel.value);
       if (raw.pasted) query.set("split", "file"); // the pasted text is one document, as /v1/extract reads it
       showError("");
       setBusy(true, "Asking the server for " + kind + "…");
