@@ -150,7 +150,8 @@ def _fmt(values: list[float], pct: bool = True) -> str:
 
     scale = 100 if pct else 1
     v = np.array(values) * scale
-    return f"{v.mean():.2f}" if len(v) == 1 else f"{v.mean():.2f} ± {v.std(ddof=1):.2f}"
+    digits = 2 if pct else 3
+    return f"{v.mean():.{digits}f}" if len(v) == 1 else f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
 
 
 def paired_p(corpus: str, run: Path, base: Path) -> tuple[float, float]:
@@ -190,8 +191,8 @@ def report(args) -> None:
         epoch_s = [sum(r["epoch_seconds"]) / max(1, len(r["epoch_seconds"])) for r in rs]
         print(
             f"| {corpus} | {encoder} | {variant} | {len(rs)} | {_fmt([r['macro']['f1'] for r in rs])} | {_fmt([r['micro']['f1'] for r in rs])} "
-            f"| {_fmt([r['micro']['p'] for r in rs])} | {_fmt([r['micro']['r'] for r in rs])} | {_fmt([r['ari'] for r in rs], False)[:12]} "
-            f"| {_fmt([r['nmi'] for r in rs], False)[:12]} | {sum(epoch_s) / len(epoch_s):.0f} | {'; '.join(tests) or '—'} |"
+            f"| {_fmt([r['micro']['p'] for r in rs])} | {_fmt([r['micro']['r'] for r in rs])} | {_fmt([r['ari'] for r in rs], False)} "
+            f"| {_fmt([r['nmi'] for r in rs], False)} | {sum(epoch_s) / len(epoch_s):.0f} | {'; '.join(tests) or '—'} |"
         )
 
 
