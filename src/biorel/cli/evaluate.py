@@ -154,7 +154,7 @@ def report_table(report) -> Table:
 # ---- command ----------------------------------------------------------------------
 
 
-def parse_options(items: list[str] | None) -> dict[str, Any]:
+def parse_json_options(items: list[str] | None) -> dict[str, Any]:
     opts: dict[str, Any] = {}
     for item in items or ():
         key, sep, value = item.partition("=")
@@ -187,7 +187,7 @@ def evaluate(
     lenient: bool = typer.Option(False, "--lenient", help="skip bad input items (each is reported on stderr)"),
 ) -> None:
     """Score PRED against GOLD; prints a table with bootstrap CIs."""
-    opts = parse_options(option)
+    opts = parse_json_options(option)
     if match is not None:
         opts["match"] = match
     if untyped:

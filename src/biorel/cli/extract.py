@@ -68,7 +68,7 @@ def extract_cmd(
 
         torch.set_num_threads(threads)
 
-    from .formats import parse_options
+    from .options import parse_options
 
     opts = parse_options(reader_option)
     if lines:

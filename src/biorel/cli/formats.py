@@ -12,11 +12,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from .options import parse_options
 
 from .. import io
 from ..errors import BiorelError, Diagnostics, Problem, error
@@ -156,17 +157,6 @@ def sample_path() -> Path:
 
 
 # ---- CLI helpers ----------------------------------------------------------------
-
-
-def parse_options(items: Iterable[str] | None) -> dict[str, Any]:
-    opts: dict[str, Any] = {}
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"expected key=value, got {item!r}")
-        low = value.lower()
-        opts[key.replace("-", "_")] = True if low == "true" else False if low == "false" else int(value) if value.lstrip("-").isdigit() else value
-    return opts
 
 
 def _fail(e: BiorelError) -> None:

@@ -36,7 +36,7 @@ def view_cmd(
     except BiorelError as e:
         err.print(f"[red]error[/red] {e}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(1)
-    out.print(f"{summary.path}: {summary.n_documents} documents, {summary.n_bytes / 1e6:.2f} MB", markup=False, highlight=False)
+    out.print(f"{summary.path}: {summary.n_documents} documents, {summary.n_bytes / 1e6:.2f} MB", markup=False, highlight=False, soft_wrap=True)
     for what, s in (summary.scoring or {}).items():
         tp, fp, fn = s["total"]
-        out.print(f"{what} ({s['protocol']}): TP {tp}  FP {fp}  FN {fn}", markup=False, highlight=False)
+        out.print(f"{what} ({s['protocol']}): TP {tp}  FP {fp}  FN {fn}", markup=False, highlight=False, soft_wrap=True)

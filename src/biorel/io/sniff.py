@@ -96,13 +96,20 @@ def _is_gzip(path: str | os.PathLike) -> bool:
 
 def _sniff_gzip(path: str | os.PathLike) -> str | None:
     """PubMed XML or MEDLINE inside a gzip file (the formats whose readers
-    decompress), else ``None``."""
-    from .medline import sniff as medline_sniff
-    from .pubmed import sniff as pubmed_sniff
+    decompress), else ``None``: the same tests on the decompressed head."""
+    import gzip
+    import zlib
 
-    if pubmed_sniff(str(path)):
-        return "pubmed-xml"
-    return "medline" if medline_sniff(str(path)) else None
+    try:
+        with gzip.open(path, "rb") as fh:
+            head = fh.read(1 << 16).decode("utf-8", "replace").lstrip("\ufeff")
+    except (OSError, EOFError, zlib.error):
+        return None
+    body = head.lstrip()
+    if body.startswith("<"):
+        return "pubmed-xml" if _sniff_xml(body) == "pubmed-xml" else None
+    first = next((line for line in body.splitlines() if line.strip()), "")
+    return "medline" if _MEDLINE.match(first) else None
 
 
 def _sniff_json(path: str, body: str) -> str | None:
