@@ -144,6 +144,9 @@ def test_demo_converts_the_sample(tmp_path):
     assert len(docs) == 5 and sum(len(d.relations) for d in docs) == 5
     assert (tmp_path / "demo" / "sample.conll").read_text().count("B-Chemical") == 19
     assert "0.4000" in res.output  # cross-sentence share of the sample (2 of 5)
+    if (tmp_path / "demo" / "sample.extracted.bioc.xml").exists():  # the model extras are installed
+        page = (tmp_path / "demo" / "sample.view.html").read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and "sample.view.html" in res.output
 
 
 @pytest.mark.realdata

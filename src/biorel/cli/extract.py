@@ -138,7 +138,8 @@ def print_findings(stats, console: Console) -> None:
 def demo_extraction(src: Path, outdir: Path, console: Console) -> bool:
     """The model half of ``biorel demo``: extract chemicals, diseases and CID
     relations from ``src`` with the shipped default model into
-    ``outdir/sample.extracted.bioc.xml`` and print what was found. Returns
+    ``outdir/sample.extracted.bioc.xml``, print what was found and write
+    ``outdir/sample.view.html`` (the ``biorel view`` page against the gold). Returns
     ``False`` (after saying what to install) when the model extras are missing."""
     import importlib.util
 
@@ -178,5 +179,14 @@ def demo_extraction(src: Path, outdir: Path, console: Console) -> bool:
         for r in doc.relations:
             table.add_row(doc.id, r.type, names.get(r.head, r.head), names.get(r.tail, r.tail), f"{r.score:.3f}" if r.score is not None else "")
     console.print(table)
-    console.print(f"{n_mentions} mentions found; open {target} in any BioC viewer, or convert it with biorel convert", markup=False, highlight=False)
+    from ..view import write_view
+
+    page = write_view(target, outdir / "sample.view.html", gold=src, title="biorel demo: the sample corpus against its gold annotations")
+    console.print(
+        f"{n_mentions} mentions found; open {page.path} in a browser to see them against the gold annotations "
+        f"(true positives, false positives and misses in colour), or {target} in any BioC viewer",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     return True
