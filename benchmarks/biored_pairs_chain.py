@@ -34,6 +34,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import relation_scores
+
 ROOT = Path(__file__).resolve().parents[1]
 BIOREL = [sys.executable, "-c", "from biorel.cli import main; main()"]
 
@@ -88,15 +90,8 @@ def scores(test_csv: Path, pred: Path, model_dir: Path, threads: int) -> dict:
     with torch.inference_mode():
         z, labels = model.embed(gold)
     clusters = cluster_quality(z.numpy(), labels, seed=0)
-    micro, macro = report.micro, report.macro
     return {
-        "micro": {"p": micro.precision, "r": micro.recall, "f1": micro.f1, "tp": micro.tp, "fp": micro.fp, "fn": micro.fn},
-        "macro": {"p": macro.precision, "r": macro.recall, "f1": macro.f1},
-        "per_type": {t: {"p": c.precision, "r": c.recall, "f1": c.f1, "support": c.support} for t, c in report.per_type.items()},
-        "ari": clusters.ari,
-        "nmi": clusters.nmi,
-        "k": clusters.k,
-        "embedded_pairs": clusters.n,
+        **relation_scores(report, clusters),
         "model_relation_types": list(model.labels.relation_types),
     }
 
@@ -115,7 +110,7 @@ def show(result: dict) -> None:
     print(f"| **macro** | {s['macro']['p']:.4f} | {s['macro']['r']:.4f} | {s['macro']['f1']:.4f} | |")
     m = s["micro"]
     print(f"| **micro** | {m['p']:.4f} | {m['r']:.4f} | {m['f1']:.4f} | tp {m['tp']} fp {m['fp']} fn {m['fn']} |")
-    print(f"\nARI {s['ari']:.4f}  NMI {s['nmi']:.4f}  (k-means, k = {s['k']}, {s['embedded_pairs']} candidate pairs embedded)")
+    print(f"\nARI {s['ari']:.4f}  NMI {s['nmi']:.4f}  (k-means, k = {s['k']}, {s['n_pairs']} candidate pairs embedded)")
     t = result["training"]
     print(
         f"training: {t['steps']} steps in {t['train_seconds']:.1f} s ({t['seconds_per_step']:.2f} s/step, {result['threads']} thread(s)); "

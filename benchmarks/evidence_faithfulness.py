@@ -39,11 +39,12 @@ import argparse
 import datetime as dt
 import json
 import random
-import subprocess
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from common import cpu_model
 
 Span = tuple[int, int]
 
@@ -273,14 +274,6 @@ def run_mode(model, docs, mode: str, args, log) -> dict[str, Any]:
     }
 
 
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    except OSError:
-        return "unknown"
-    return next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "unknown")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="bc5cdr-minilm")
@@ -313,7 +306,7 @@ def main() -> None:
     seconds = time.perf_counter() - start
     meta = {
         "command": "python benchmarks/evidence_faithfulness.py " + " ".join(_argv()),
-        "cpu": cpu_name(),
+        "cpu": cpu_model(),
         "threads": args.threads,
         "date": dt.date.today().isoformat(),
         "documents": len(docs),

@@ -28,11 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import cpu_model, relation_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 #: corpus -> (config, test split, negative label of the test documents' relations)
@@ -49,14 +50,6 @@ def variant_overrides(variant: str, k: int, weight: float) -> list[str]:
     if variant not in ("ce", "hn", "con", "both"):
         raise SystemExit(f"unknown variant {variant!r}: choose ce, hn, con, both")
     return hn + con
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        return platform.processor() or "unknown"
 
 
 def train(corpus: str, encoder: str, variant: str, seed: int, run: Path, args) -> None:
@@ -93,15 +86,8 @@ def score(corpus: str, run: Path) -> dict:
         z, labels = model.embed(gold)
     clusters = cluster_quality(z.numpy(), labels, seed=0)
     history = json.loads((run / "model" / "history.json").read_text("utf-8"))
-    micro, macro = report.micro, report.macro
     return {
-        "micro": {"p": micro.precision, "r": micro.recall, "f1": micro.f1, "tp": micro.tp, "fp": micro.fp, "fn": micro.fn},
-        "macro": {"p": macro.precision, "r": macro.recall, "f1": macro.f1},
-        "per_type": {t: {"p": c.precision, "r": c.recall, "f1": c.f1, "support": c.support} for t, c in report.per_type.items()},
-        "ari": clusters.ari,
-        "nmi": clusters.nmi,
-        "k": clusters.k,
-        "n_pairs": clusters.n,
+        **relation_scores(report, clusters),
         "epoch_seconds": [h["train_seconds"] for h in history],
         "peak_rss_mib": max(h.get("peak_rss_mib", 0.0) for h in history),
         "predict_seconds": predict_s,
@@ -109,7 +95,7 @@ def score(corpus: str, run: Path) -> dict:
 
 
 def run_all(args) -> None:
-    cpu = cpu_name()
+    cpu = cpu_model()
     for corpus in args.corpora:
         for encoder in args.encoders:
             for seed in args.seeds:

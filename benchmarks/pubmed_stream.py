@@ -39,6 +39,8 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from common import cpu_model
+
 SOURCES = [
     "bc5cdr/CDR_TrainingSet.PubTator.txt",
     "bc5cdr/CDR_DevelopmentSet.PubTator.txt",
@@ -197,16 +199,6 @@ def _run(task: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _cpu_model() -> str:
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
-
-
 def benchmark(sizes: list[int], workdir: Path, mirror: Path) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     pool = mirrored_abstracts(mirror)
@@ -225,7 +217,7 @@ def benchmark(sizes: list[int], workdir: Path, mirror: Path) -> dict:
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return {
         "date": date.today().isoformat(),
-        "machine": f"{_cpu_model()}, {os.cpu_count()} cores (shared)",
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores (shared)",
         "python": platform.python_version(),
         "abstracts": len(pool),
         "import_floor": floor,

@@ -41,6 +41,8 @@ from pathlib import Path
 import httpx
 import psutil
 
+from common import cpu_model
+
 CLI = [sys.executable, "-c", "from biorel.cli import main; main()"]
 BATCH_ONE = ["--batch-wait-ms", "0", "--max-batch-docs", "1"]
 
@@ -77,15 +79,6 @@ def percentile(sorted_values: list[float], q: float) -> float:
         return float("nan")
     k = max(0, min(len(sorted_values) - 1, round(q / 100 * (len(sorted_values) - 1))))
     return sorted_values[k]
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    m = re.search(r"^Model name:\s*(.+)$", out, re.M)
-    return m.group(1).strip() if m else "unknown"
 
 
 def abstracts(limit: int) -> list[str]:

@@ -30,6 +30,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from common import cpu_model
+
 CHEMICALS = [
     ("aspirin", "D001241"),
     ("cisplatin", "D002945"),
@@ -113,16 +115,6 @@ def _run(task: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _cpu_model() -> str:
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
-
-
 def benchmark(sizes: list[int], workdir: Path, keep: bool = False, unvalidated: bool = False) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     import os
@@ -157,7 +149,7 @@ def benchmark(sizes: list[int], workdir: Path, keep: bool = False, unvalidated: 
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return {
         "date": date.today().isoformat(),
-        "machine": f"{_cpu_model()}, {os.cpu_count()} cores (shared)",
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores (shared)",
         "python": platform.python_version(),
         "import_floor": floor,
         "rows": rows,
