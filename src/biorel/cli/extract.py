@@ -38,6 +38,9 @@ def extract_cmd(
         "predicted); default: the model's first mode. e2e and gold are older names of the two",
     ),
     batch_tokens: int = typer.Option(4096, "--batch-tokens", help="token budget per batch"),
+    pool_tokens: int | None = typer.Option(
+        None, "--pool-tokens", help="look-ahead sorted by length before batching (default 16 x --batch-tokens; = --batch-tokens: no sorting)"
+    ),
     threshold: float = typer.Option(0.5, "--threshold", help="minimum relation score"),
     gold_ids: bool = typer.Option(False, "--gold-ids", help="e2e: predicted mentions matching a gold mention take its concept ids"),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="continue an interrupted run (default) or start over"),
@@ -83,6 +86,7 @@ def extract_cmd(
             output_format=output_format,
             mode=mode,
             batch_tokens=batch_tokens,
+            pool_tokens=pool_tokens,
             threshold=threshold,
             use_gold_ids=gold_ids,
             resume=resume,

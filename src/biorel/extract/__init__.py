@@ -6,8 +6,11 @@
     stats = extract("abstracts.pubtator", "runs/bc5cdr/best", "out.bioc.xml")
 
 * **Input**: any readable format (raw text, PubTator, BioC, JSONL, ...), read as
-  a stream; documents are batched by a token budget, so memory stays constant
-  in the number of documents.
+  a stream; documents are read in look-ahead pools (``pool_tokens``, default 16
+  batches), sorted by length within a pool and batched by a token budget
+  (``batch_tokens``), so little of a forward pass is padding and memory stays
+  constant in the number of documents; the output keeps the input order
+  (:mod:`biorel.models.streaming`).
 * **Output**: any writable format; mentions carry ``infons["score"]`` and
   relations ``score``.
 * **Resumable**: predictions are appended to a journal ``OUT.partial.jsonl``
@@ -41,10 +44,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable, Iterator
 
 from ..errors import BiorelError, Diagnostics, error
 from ..jobs import Journal, exclusive_lock
+from ..models.streaming import batches_by_tokens, predict_pools
 from ..types import Document
 
 #: fault injection for tests: kill -9 this process after writing this many
@@ -131,20 +134,6 @@ def read_journal(journal: Path, diagnostics: Diagnostics | None = None) -> set[s
     return done
 
 
-def batches_by_tokens(docs: Iterable[Document], cost, budget: int) -> Iterator[list[Document]]:
-    batch: list[Document] = []
-    size = 0
-    for doc in docs:
-        n = cost(doc)
-        if batch and size + n > budget:
-            yield batch
-            batch, size = [], 0
-        batch.append(doc)
-        size += n
-    if batch:
-        yield batch
-
-
 def _progress(console, enabled: bool):
     from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.text import Text
@@ -174,6 +163,7 @@ def extract(
     output_format: str | None = None,
     mode: str | None = None,
     batch_tokens: int = 4096,
+    pool_tokens: int | None = None,
     threshold: float = 0.5,
     use_gold_ids: bool = False,
     resume: bool = True,
@@ -192,7 +182,8 @@ def extract(
     ``precision``: ``auto`` (bf16 where the hardware has native bf16, else
     fp32), ``fp32`` or ``bf16``; see :meth:`biorel.models.BiorelModel.set_precision`.
     ``window_batch``: encoder windows per forward pass (default: the model's
-    ``window_batch``). ``evidence``: add each relation's evidence sentences and
+    ``window_batch``). ``pool_tokens``: the look-ahead sorted by length
+    (default ``16 * batch_tokens``; ``batch_tokens`` turns sorting off). ``evidence``: add each relation's evidence sentences and
     its ``evidence_top_k`` strongest token attributions
     (:func:`biorel.models.evidence.add_evidence`)."""
     from rich.console import Console
@@ -207,6 +198,8 @@ def extract(
             raise error("E412", option=f"--mode {mode}", reason=f"valid modes: {', '.join(MODES)}")
     if batch_tokens < 1:
         raise error("E412", option=f"--batch-tokens {batch_tokens}", reason="must be at least 1")
+    if pool_tokens is not None and pool_tokens < batch_tokens:
+        raise error("E412", option=f"--pool-tokens {pool_tokens}", reason=f"must be at least --batch-tokens ({batch_tokens})")
     if precision not in PRECISIONS:
         raise error("E412", option=f"--precision {precision}", reason=f"valid precisions: {', '.join(PRECISIONS)}")
     if not 0.0 <= threshold <= 1.0:
@@ -254,6 +247,7 @@ def extract(
             fingerprint,
             mode,
             batch_tokens,
+            pool_tokens,
             threshold,
             use_gold_ids,
             resume,
@@ -286,6 +280,7 @@ def _run(
     fingerprint,
     mode,
     batch_tokens,
+    pool_tokens,
     threshold,
     use_gold_ids,
     resume,
@@ -337,11 +332,13 @@ def _run(
     t0 = time.perf_counter()
     with Journal(journal, journal_diags) as jf, _progress(console, progress) as bar:
         task = bar.add_task("extracting", total=None)
-        for batch in batches_by_tokens(todo, model_obj.cost, batch_tokens):
-            preds = model_obj.predict(batch, mode, threshold=threshold, **({"use_gold_ids": True} if use_gold_ids else {}))
+        options = {"threshold": threshold, **({"use_gold_ids": True} if use_gold_ids else {})}
+        for pool in predict_pools(
+            lambda b: model_obj.predict(b, mode, **options), todo, model_obj.cost, batch_tokens=batch_tokens, pool_tokens=pool_tokens
+        ):
             if explain_with is not None:
-                _add_evidence(model_obj, preds, explain_with, stats)
-            for doc, pred in zip(batch, preds):
+                _add_evidence(model_obj, [pred for _, pred in pool], explain_with, stats)
+            for doc, pred in pool:
                 if mode == "relate" and not doc.mentions:
                     stats.without_entities += 1
                 line = Journal.encode(pred.to_dict())
@@ -353,7 +350,7 @@ def _run(
                 stats.written += 1
                 stats.count(pred)
             jf.sync()
-            bar.update(task, advance=len(batch))
+            bar.update(task, advance=len(pool))
     stats.seconds = time.perf_counter() - t0
 
     io.write(io.read(journal, "jsonl"), out, out_fmt.name)  # atomic: out is absent or complete

@@ -220,19 +220,15 @@ class BiorelModel:
         mode = resolve_mode(mode or self.default_mode, self.capabilities.modes)
         return self.predict_modes(docs, (mode,), **options)[mode]
 
-    def pipe(self, docs: Iterable[Document], *, batch_tokens: int = 4096, mode: str | None = None, **options) -> Iterable[Document]:
-        """Predict a stream, batched by token budget, in input order."""
-        batch: list[Document] = []
-        size = 0
-        for doc in docs:
-            n = self.cost(doc)
-            if batch and size + n > batch_tokens:
-                yield from self.predict(batch, mode, **options)
-                batch, size = [], 0
-            batch.append(doc)
-            size += n
-        if batch:
-            yield from self.predict(batch, mode, **options)
+    def pipe(
+        self, docs: Iterable[Document], *, batch_tokens: int = 4096, pool_tokens: int | None = None, mode: str | None = None, **options
+    ) -> Iterable[Document]:
+        """Predict a stream, batched by token budget (length-sorted within a
+        look-ahead pool of ``pool_tokens``, see :mod:`biorel.models.streaming`),
+        in input order."""
+        from .streaming import pipe
+
+        return pipe(self, docs, batch_tokens=batch_tokens, pool_tokens=pool_tokens, mode=mode, **options)
 
     def cost(self, doc: Document) -> int:
         """A cheap size estimate used to batch by token budget."""
