@@ -36,14 +36,28 @@ class TokenTagger(nn.Module):
 
 def pool_entities(tokens: torch.Tensor, entities: list[list[tuple[int, int]]]) -> torch.Tensor:
     """``[E, H]`` entity vectors: log-sum-exp over mentions of the mean of each
-    mention's tokens. ``entities`` lists token ranges per entity (non-empty)."""
-    out = []
-    for ranges in entities:
-        mentions = torch.stack([tokens[i:j].mean(0) for i, j in ranges])
-        out.append(torch.logsumexp(mentions, dim=0))
-    if not out:
+    mention's tokens. ``entities`` lists token ranges per entity (non-empty).
+    Computed for all entities at once (a handful of tensor operations per
+    document rather than a few per mention)."""
+    if not entities:
         return tokens.new_zeros((0, tokens.shape[-1]))
-    return torch.stack(out)
+    token_idx: list[int] = []
+    segment: list[int] = []
+    lengths: list[int] = []
+    slots: list[tuple[int, int]] = []  # (entity, mention rank) of each mention
+    for e, ranges in enumerate(entities):
+        for rank, (i, j) in enumerate(ranges):
+            token_idx.extend(range(i, j))
+            segment.extend([len(lengths)] * (j - i))
+            lengths.append(j - i)
+            slots.append((e, rank))
+    sums = tokens.new_zeros((len(lengths), tokens.shape[-1])).index_add(0, torch.tensor(segment), tokens[torch.tensor(token_idx)])
+    means = sums / torch.tensor(lengths, dtype=tokens.dtype).unsqueeze(-1)
+    width = max(len(r) for r in entities)
+    grid = tokens.new_full((len(entities), width, tokens.shape[-1]), float("-inf"))
+    ent, rank = zip(*slots)
+    grid = grid.index_put((torch.tensor(ent), torch.tensor(rank)), means)
+    return torch.logsumexp(grid, dim=1)
 
 
 class PairContext(nn.Module):
