@@ -41,18 +41,18 @@ def pool_entities(tokens: torch.Tensor, entities: list[list[tuple[int, int]]]) -
     document rather than a few per mention)."""
     if not entities:
         return tokens.new_zeros((0, tokens.shape[-1]))
-    token_idx: list[int] = []
-    segment: list[int] = []
-    lengths: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
     slots: list[tuple[int, int]] = []  # (entity, mention rank) of each mention
     for e, ranges in enumerate(entities):
         for rank, (i, j) in enumerate(ranges):
-            token_idx.extend(range(i, j))
-            segment.extend([len(lengths)] * (j - i))
-            lengths.append(j - i)
+            starts.append(i)
+            ends.append(j)
             slots.append((e, rank))
-    sums = tokens.new_zeros((len(lengths), tokens.shape[-1])).index_add(0, torch.tensor(segment), tokens[torch.tensor(token_idx)])
-    means = sums / torch.tensor(lengths, dtype=tokens.dtype).unsqueeze(-1)
+    pos = torch.arange(tokens.shape[0])
+    lo, hi = torch.tensor(starts).unsqueeze(-1), torch.tensor(ends).unsqueeze(-1)
+    inside = ((pos >= lo) & (pos < hi)).to(tokens.dtype)  # [M, N]: which tokens each mention covers
+    means = (inside / (hi - lo).to(tokens.dtype)) @ tokens
     width = max(len(r) for r in entities)
     grid = tokens.new_full((len(entities), width, tokens.shape[-1]), float("-inf"))
     ent, rank = zip(*slots)
