@@ -158,7 +158,7 @@ def run_baseline(model_dir: str, gold: Path, work: Path, threads: int) -> dict:
     hf.classifier.load_state_dict(joint.net.tagger.out.state_dict())
     folder = work / "baseline-model"
     hf.save_pretrained(str(folder))
-    joint.tokenizer.save_pretrained(str(folder))
+    joint.encoder.tokenizer.save_pretrained(str(folder))
     del joint, hf
     nlp = pipeline("token-classification", model=str(folder), tokenizer=str(folder), aggregation_strategy="simple", device=-1)
     ready = time.perf_counter()

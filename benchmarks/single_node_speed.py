@@ -1,0 +1,250 @@
+"""Single-node extraction speed on the 500 BC5CDR test abstracts, side by side
+(issue "PubMed scale", figure 2).
+
+Variants, each in a fresh process on the same shipped model, the same input and
+the same precision (``--precision auto``):
+
+* ``naive``: the per-sentence pipeline a user writes first: the model's encoder
+  and tagging head as an HF ``AutoModelForTokenClassification`` called through
+  ``transformers.pipeline`` once per sentence (mentions only; see
+  ``extract_throughput.py``);
+* ``encoder``: the limit: the bare encoder's forward pass over the same
+  abstracts' windows (tokenised beforehand, not timed), sorted by length and
+  batched ``window_batch`` at a time;
+* ``extract-old``: ``biorel.extract.extract`` from an earlier revision
+  (``--old-rev``, checked out into a temporary ``git worktree``);
+* ``extract``: ``biorel.extract.extract`` as it is now;
+* ``ray-1`` / ``ray-2``: ``biorel extract --engine ray`` with 1 and 2 workers
+  of one thread each on a local Ray.
+
+The single-process variants use ``--threads`` torch threads. Time runs from
+before the model is loaded to the last document written; the rate after
+start-up leaves out loading the model (and, for Ray, starting Ray and its
+actors). ``--repeats`` runs the whole series that many times, interleaved, and
+reports each variant's median. The predictions of every ``extract`` variant are
+scored against the gold (NER strict and end-to-end relations), so that speed
+and accuracy are read together.
+
+    python benchmarks/single_node_speed.py --out /tmp/speed --threads 2 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import cpu_model
+
+VARIANTS = ("naive", "encoder", "extract-old", "extract", "ray-1", "ray-2")
+MODEL = "bc5cdr-minilm"
+
+
+def _gold(out: Path, limit: int | None) -> Path:
+    from biorel import io
+    from biorel.datasets import load_dataset
+
+    path = out / "test.gold.jsonl"
+    if not path.exists():
+        io.write(load_dataset("bc5cdr", split="test")[:limit], path)
+    return path
+
+
+def _model_dir() -> str:
+    from biorel.models.shipped import resolve_model
+
+    return str(resolve_model(MODEL))
+
+
+def run_encoder(gold: Path, work: Path, threads: int) -> dict:
+    import torch
+
+    from biorel import io
+    from biorel.models import load_model
+
+    t0 = time.perf_counter()
+    model = load_model(_model_dir())
+    precision = model.set_precision("auto")
+    enc = model.encoder
+    windows = [enc.featurizer.wrap(f.input_ids[s:e]) for f in map(enc.featurizer, io.read(gold)) for s, e in f.windows]
+    ready = time.perf_counter()
+    with torch.inference_mode():
+        enc.encode_windows(windows)
+    end = time.perf_counter()
+    n = sum(1 for _ in io.read(gold))
+    return {"seconds": end - t0, "startup_seconds": ready - t0, "documents": n, "windows": len(windows), "precision": precision}
+
+
+def run_extract(gold: Path, work: Path, threads: int, tag: str) -> dict:
+    import biorel
+    from biorel.extract import extract
+
+    t0 = time.perf_counter()
+    from biorel.models import load_model
+
+    model = load_model(_model_dir())
+    ready = time.perf_counter()
+    pred = work / f"pred.{tag}.jsonl"
+    stats = extract(gold, model, pred, mode="extract", resume=False, progress=False, precision="auto")
+    end = time.perf_counter()
+    return {"pred": str(pred), "seconds": end - t0, "startup_seconds": ready - t0, "documents": stats.written, "code": biorel.__file__}
+
+
+def run_ray(gold: Path, work: Path, workers: int) -> dict:
+    import shutil
+
+    from biorel.extract.ray_engine import extract_ray
+
+    out = work / f"ray-{workers}"
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    stats = extract_ray(gold, _model_dir(), out, workers=workers, threads_per_worker=1, mode="extract", output_format="jsonl")
+    end = time.perf_counter()
+    pred = work / f"pred.ray-{workers}.jsonl"
+    _concat_shards(out, pred)
+    startup = float(getattr(stats, "startup_seconds", 0.0) or 0.0)
+    return {"pred": str(pred), "seconds": end - t0, "startup_seconds": startup, "documents": stats.documents}
+
+
+def _concat_shards(folder: Path, pred: Path) -> None:
+    from biorel import io
+
+    shards = sorted(folder.glob("shard-*.jsonl"))
+    io.write((d for s in shards for d in io.read(s, "jsonl")), pred)
+
+
+def child(args) -> None:
+    import torch
+
+    work, gold = Path(args.out), Path(args.out) / "test.gold.jsonl"
+    if args.variant.startswith("ray-"):
+        res = run_ray(gold, work, int(args.variant.split("-")[1]))
+    else:
+        torch.set_num_threads(args.threads)
+        if args.variant == "naive":
+            from extract_throughput import run_baseline
+
+            res = run_baseline(_model_dir(), gold, work, args.threads)
+        elif args.variant == "encoder":
+            res = run_encoder(gold, work, args.threads)
+        else:
+            res = run_extract(gold, work, args.threads, args.variant)
+    res["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(res))
+
+
+def _old_tree(rev: str) -> Path:
+    """A temporary worktree of ``rev`` (its ``src`` goes first on PYTHONPATH)."""
+    repo = Path(__file__).resolve().parent.parent
+    path = Path(tempfile.mkdtemp(prefix="biorel-old-")) / "tree"
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(path), rev], check=True, capture_output=True)
+    return path
+
+
+def _run_variant(variant: str, args, old_tree: Path | None) -> dict:
+    env = dict(os.environ)
+    if variant == "extract-old":
+        env["PYTHONPATH"] = f"{old_tree / 'src'}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    cmd = [sys.executable, __file__, "--out", args.out, "--threads", str(args.threads), "--variant", variant]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parent)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if proc.returncode or not line:
+        return {"error": f"exit {proc.returncode}: {proc.stderr[-1500:]}"}
+    res = json.loads(line[-1][7:])
+    if variant == "extract-old" and not res["code"].startswith(str(old_tree)):
+        return {"error": f"the old revision was not the code that ran ({res['code']})"}
+    res["docs_per_s"] = res["documents"] / res["seconds"]
+    res["docs_per_s_after_startup"] = res["documents"] / (res["seconds"] - res["startup_seconds"])
+    return res
+
+
+def _accuracy(pred_path: str, gold) -> dict:
+    from biorel import io
+    from biorel.evaluation import evaluate
+    from biorel.types import pair_examples
+
+    pred = io.load(pred_path)
+    examples = pair_examples(pred, gold)
+    ner = evaluate(examples, "ner").to_dict(documents=False)["micro"]["f1"]
+    rel = evaluate(examples, "e2e").to_dict(documents=False)["micro"]["f1"]
+    return {"ner_f1": ner, "e2e_f1": rel}
+
+
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def _table(results: dict) -> list[str]:
+    v = results["variants"]
+    rate = {k: _median(r, "docs_per_s_after_startup") for k, r in v.items() if r}
+    lines = [
+        "| variant | abstracts/s (incl. start-up) | abstracts/s after start-up | x naive | % of encoder-only | peak RSS MiB | NER F1 | e2e F1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for k, runs in v.items():
+        if not runs:
+            lines.append(f"| {k} | failed | | | | | | |")
+            continue
+        acc = runs[0].get("accuracy", {})
+        naive = f"{rate[k] / rate['naive']:.2f}" if rate.get("naive") else "-"
+        limit = f"{100 * rate[k] / rate['encoder']:.0f} %" if rate.get("encoder") else "-"
+        lines.append(
+            f"| {k} | {_median(runs, 'docs_per_s'):.2f} | {rate[k]:.2f} | {naive} | {limit} | {max(r['peak_rss_mib'] for r in runs):.0f} | "
+            f"{acc.get('ner_f1', float('nan')):.4f} | {acc.get('e2e_f1', float('nan')):.4f} |"
+        )
+    if rate.get("ray-1") and rate.get("ray-2"):
+        lines.append(f"\nRay: 2 workers / 1 worker = {rate['ray-2'] / rate['ray-1']:.2f}x (after start-up)")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True, help="work folder")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads of the single-process variants")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N test documents")
+    ap.add_argument("--repeats", type=int, default=1, help="run the series this many times (interleaved); medians are reported")
+    ap.add_argument("--old-rev", default="923f447", help="the revision of 'extract-old'")
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    ap.add_argument("--variant", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.variant:
+        return child(args)
+
+    from biorel import io
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    gold = io.load(_gold(out, args.limit))
+    old_tree = _old_tree(args.old_rev) if "extract-old" in args.variants else None
+    results = {"cpu": cpu_model(), "threads": args.threads, "documents": len(gold), "old_rev": args.old_rev, "date": time.strftime("%Y-%m-%d %H:%M")}
+    results["loadavg_before"] = os.getloadavg()
+    results["variants"] = {v: [] for v in args.variants}
+    try:
+        for rep in range(args.repeats):
+            for v in args.variants:
+                res = _run_variant(v, args, old_tree)
+                if "error" in res:
+                    print(f"{v}: failed: {res['error']}", file=sys.stderr)
+                    continue
+                if "pred" in res and not results["variants"][v]:
+                    res["accuracy"] = _accuracy(res["pred"], gold)
+                results["variants"][v].append(res)
+                print(f"[{rep + 1}/{args.repeats}] {v}: {res['docs_per_s_after_startup']:.2f} abstracts/s after start-up", flush=True)
+    finally:
+        if old_tree is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(old_tree)], capture_output=True)
+    results["loadavg_after"] = os.getloadavg()
+    (out / "single_node_speed.json").write_text(json.dumps(results, indent=1))
+    print(f"\n{results['cpu']}, {args.threads} threads, {len(gold)} abstracts, {args.repeats} repeat(s), {results['date']}")
+    print("\n".join(_table(results)))
+
+
+if __name__ == "__main__":
+    main()
