@@ -208,6 +208,34 @@ class Errors:
     E530 = "Unknown attribution method '{method}'. Valid choices: {choices}."
     E531 = "Model {architecture} cannot explain relations with '{method}': {reason}. Methods this model offers: {choices}."
     E532 = "Invalid evidence option {option}: {reason}."
+    # Parquet extraction output and biorel query (E540-E549)
+    E540 = "{path} is not a biorel Parquet output: {reason}."
+    E541 = "Parquet output {path} has schema version {found}; this biorel reads and writes version {expected}."
+    E542 = "Parquet output {path} is incomplete: {reason}."
+    E543 = "Not a table file of a biorel Parquet output: {reason}."
+    E544 = "Bad row in a Parquet output table: {reason}."
+    E545 = "Cannot write the Parquet output {path}: {reason}."
+    E546 = "A Parquet output is a folder of files; it cannot be {action} a string or a stream. {hint}."
+    E547 = "{what} needs {package} ({reason}); install biorel[{extra}]."
+    E548 = "Query on {path} failed: {reason}."
+    E549 = "Invalid query option {option}: {reason}."
+    # generative models (E560-E579)
+    E560 = "Cannot load the base language model '{name}': {reason}."
+    E561 = "QLoRA cannot run here: {reason}. Set model.qlora = false to train LoRA adapters on the full-precision base."
+    E562 = "Copy-constrained decoding cannot use {name}: {reason}; set model.decoding.constrained = false to decode without it."
+    E563 = "Cannot dequantise the GGUF model '{name}' into {path}: {reason}."
+    E564 = "Waited {seconds} s for another process to dequantise '{name}' into {path} ({reason}); run again once it has finished."
+    E565 = "The adapter in {path} does not fit the base model '{name}': {reason}."
+    E566 = "Invalid generation option {option}: {reason}."
+    E567 = "LoRA target modules {modules} are not layers of the base model '{name}'; its linear layers: {choices} (or 'all-linear')."
+    # MLM pretraining and the DAPT corpus (E580-E599)
+    E580 = "Corpus source {path} cannot be read: {reason}."
+    E581 = "Not enough text to pretrain on in {path}: {reason}."
+    E582 = "Cannot resume pretraining in {path}: {reason}. Use another output folder, or --restart to start over."
+    E583 = "Cannot extend the vocabulary of '{name}': {reason}."
+    E584 = "The corpus counts of source {source} do not add up ({what}); please report this."
+    E585 = "Invalid pretraining option {option}: {reason}. Valid choices: {choices}."
+    E586 = "MLM loss is not finite at step {step} ({loss}); lower training.lr or set training.precision = 'fp32'."
 
 
 class BiorelError(Exception):

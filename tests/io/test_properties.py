@@ -142,7 +142,15 @@ def build_real_samples(mirror: Path, root: Path) -> dict[str, Sample]:
     )
     jsonl_docs = io.load(root / "cdr.pubtator", "pubtator")
     out["jsonl"] = Sample("jsonl", put("cdr.jsonl", io.dumps(jsonl_docs, "jsonl")), ("cdr.jsonl",), "jsonl")
+    out["parquet"] = _parquet_sample(jsonl_docs, root)
     return out
+
+
+def _parquet_sample(docs: list[Document], root: Path) -> Sample:
+    """The PubTator sample as a Parquet output folder; read through its manifest, every file mutable."""
+    io.write(docs, root / "cdr_parquet", "parquet")
+    files = sorted(str(p.relative_to(root)) for p in (root / "cdr_parquet").rglob("*") if p.is_file())
+    return Sample("parquet", "cdr_parquet/_biorel_parquet.json", tuple(files))
 
 
 def _pairs_sample(root: Path) -> Sample:
@@ -356,8 +364,8 @@ def read_outcome(path: Path, fmt: str, *, lenient: bool) -> list[Document] | Bio
 
 
 def _requires_text(fmt: str) -> bool:
-    """LOTUS and JSONL documents may be text-less (relations from a table)."""
-    return fmt not in ("lotus", "jsonl")
+    """LOTUS, JSONL and Parquet documents may be text-less (relations from a table)."""
+    return fmt not in ("lotus", "jsonl", "parquet")
 
 
 def check_mutations(root: Path, sample: Sample, work: Path, mutation: str, target: str, seed: int) -> None:
@@ -407,6 +415,7 @@ REAL_KEYS = [
     "brat",
     "text",
     "jsonl",
+    "parquet",
 ]
 FIXTURE_KEYS = [
     "bioc_v2.xml",
@@ -459,11 +468,12 @@ TARGETS = {
     "chemprot-scibert": "out.scibert.jsonl",
     "lotus": "out.lotus.tsv",
     "abroad": "out.abroad.json",
+    "parquet": "out_parquet",
 }
 #: the codes of "this format cannot hold that document"
 CANNOT_HOLD = {"E104", "E124", "E153", "E166"}
 #: formats that hold every document
-LOSSLESS = ("jsonl", "bioc-xml", "bioc-json")
+LOSSLESS = ("jsonl", "bioc-xml", "bioc-json", "parquet")
 
 
 def _squash(text: str) -> str:
@@ -500,7 +510,7 @@ def _spans(docs: list[Document], typed: bool = True) -> list[list[tuple]]:
 
 def compare(target: str, docs: list[Document], back: list[Document]) -> None:
     """What ``target`` holds of ``docs`` is what came back."""
-    if target == "jsonl":
+    if target in ("jsonl", "parquet"):
         assert back == docs
         return
     if target in ("conll", "pure"):  # token formats: documents may split into sentences, text is rebuilt from tokens

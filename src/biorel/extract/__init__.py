@@ -176,6 +176,7 @@ def extract(
     evidence: bool = False,
     evidence_top_k: int = 8,
     evidence_method: str = "auto",
+    writer_options: dict[str, Any] | None = None,
 ) -> ExtractStats:
     """Predict every document of ``input`` with ``model`` (a folder or a loaded
     model) and write them to ``output`` (see the module docstring).
@@ -236,6 +237,7 @@ def extract(
             raise error("E412", option=f"--window-batch {window_batch}", reason="must be at least 1")
         model_obj.cfg.window_batch = window_batch
 
+    writer_options = _writer_options(out_fmt, writer_options, model, model_obj, model_dir)
     with exclusive_lock(out):
         return _run(
             input,
@@ -257,7 +259,42 @@ def extract(
             console,
             precision,
             explain_with,
+            writer_options=writer_options,
         )
+
+
+# ---- the output writer's options: the run's provenance for formats that record it (parquet, issue 17)
+
+
+def _writer_options(out_fmt, options: dict[str, Any] | None, model_ref, model_obj, model_dir: Path | None) -> dict[str, Any]:
+    """The caller's ``writer_options`` (checked now, E005, where the writer
+    names its options), plus ``provenance`` (:func:`model_provenance`) for a
+    writer that takes it (``parquet``) when the caller gave none."""
+    from ..io.base import check_options, option_names
+
+    valid = option_names(out_fmt.api.dump, 2)
+    opts = dict(options or {})
+    check_options(opts, valid, f"{out_fmt.name} writer")
+    if valid is not None and "provenance" in valid and "provenance" not in opts:
+        opts["provenance"] = model_provenance(model_ref, model_obj, model_dir)
+    return opts
+
+
+def model_provenance(model_ref, model_obj, model_dir: Path | None) -> dict[str, str | None]:
+    """``{"model", "model_version"}``: the model as it was named (a shipped
+    model's name or a folder) and ``sha256:`` + 16 hex digits of the hash of
+    its ``config.json``, ``labels.json`` and ``*.safetensors`` files; a model
+    given in memory is named by its architecture and has no version."""
+    if model_dir is None:
+        return {"model": model_obj.architecture, "model_version": None}
+    h = hashlib.sha256()
+    for p in sorted(model_dir.iterdir()):
+        if p.is_file() and (p.suffix == ".safetensors" or p.name in ("config.json", "labels.json")):
+            h.update(p.name.encode() + b"\0")
+            with open(p, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+    return {"model": str(model_ref), "model_version": f"sha256:{h.hexdigest()[:16]}"}
 
 
 def _evidence_setting(model_obj, evidence: bool, top_k: int, method: str = "auto") -> dict[str, Any] | None:
@@ -290,6 +327,7 @@ def _run(
     console,
     precision,
     explain_with=None,
+    writer_options=None,
 ) -> ExtractStats:
     """The locked part of :func:`extract`: resume, predict into the journal, write ``out``."""
     from .. import io
@@ -353,7 +391,7 @@ def _run(
             bar.update(task, advance=len(pool))
     stats.seconds = time.perf_counter() - t0
 
-    io.write(io.read(journal, "jsonl"), out, out_fmt.name)  # atomic: out is absent or complete
+    io.write(io.read(journal, "jsonl"), out, out_fmt.name, **(writer_options or {}))  # atomic: out is absent or complete
     journal.unlink()
     meta_path.unlink(missing_ok=True)
     stats.warnings = [_as_warning(p) for p in journal_diags] + _empty_warning(input, stats)
@@ -394,4 +432,4 @@ def _empty_warning(input, stats: ExtractStats) -> list[BiorelError]:
     return [error("E130", path=str(input), reason=what)]
 
 
-__all__ = ["extract", "ExtractStats", "read_journal", "partial_paths", "batches_by_tokens", "FAULT_ENV"]
+__all__ = ["extract", "ExtractStats", "model_provenance", "read_journal", "partial_paths", "batches_by_tokens", "FAULT_ENV"]

@@ -38,6 +38,7 @@ BUILTIN_FORMAT_MODULES = (
     "biorel.io.bioc.xml",
     "biorel.io.bioc.json",
     "biorel.io.pairs",
+    "biorel.io.parquet",
     "biorel.io.pubmed",
     "biorel.io.medline",
 )
