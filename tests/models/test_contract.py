@@ -40,6 +40,21 @@ class TestRelationClassifierHardNegatives(TestRelationClassifier):
         return {**super().model_config(tokenizer_folder), "hard_negatives": 2, "temperature": 0.2}
 
 
+class TestGenerativeRE(ModelContract):
+    """LoRA on a random 2-layer Llama with a byte-level BPE tokenizer, typed
+    targets, copy-constrained greedy decoding."""
+
+    architecture = "biorel.GenerativeRE.v1"
+
+    def model_config(self, tokenizer_folder):
+        from biorel.models.generative_testing import make_tiny_lm, tiny_generative_config
+
+        lm = tokenizer_folder.parent / "lm"
+        if not (lm / "config.json").exists():
+            make_tiny_lm(lm)
+        return tiny_generative_config(lm)
+
+
 def test_every_registered_architecture_runs_the_contract():
     from biorel.registry import registry
 

@@ -29,6 +29,7 @@ from .labels import LabelMaps, decode_tags, encode_tags
 BUILTIN_MODEL_MODULES = (
     "biorel.models.joint",
     "biorel.models.relclf",
+    "biorel.models.generative",
 )
 
 
