@@ -194,6 +194,7 @@ def test_write_part_replaces_its_part_only_and_is_atomic(tmp_path):
     [
         (lambda out: parquet.write_part([], out, "../x"), "E545"),
         (lambda out: parquet.write_part([], out, "p", {"model": "m", "version": "1"}), "E545"),
+        (lambda out: parquet.dump([Document("d", relations=[Relation("R", "T", "a", "b", score="high")])], out), "E545"),
         (lambda out: parquet.dump([], out, compression="zstd"), "E005"),
         (lambda out: parquet.dumps([]), "E546"),
         (lambda out: io.dumps([], "parquet"), "E546"),

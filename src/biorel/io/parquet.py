@@ -302,6 +302,8 @@ class _RowMaker:
             arg = self.argument(ref, r.level)
             row.update({side: ref, f"{side}_name": arg.name, f"{side}_type": arg.type, f"{side}_ids": arg.ids})
         row["score"] = _number(r.score)
+        if r.score is not None and row["score"] is None:
+            raise ValueError(f"relation '{r.id}' has the score {r.score!r}, which is not a number")
         row["evidence"] = [self.text[s:e] for s, e in r.evidence]
         row["evidence_spans"] = [list(s) for s in r.evidence]
         return {**row, "infons": _json(r.infons), **self.prov}
@@ -437,7 +439,7 @@ def _dump(docs: Iterable[Document], target: str | os.PathLike, *, part: str = DE
     return write_part(docs, target, part, provenance)
 
 
-@functools.wraps(_dump)  # its signature names the options (``io.base.option_names``)
+@functools.wraps(_dump, assigned=())  # __wrapped__: its signature names the options (``io.base.option_names``)
 def dump(docs: Iterable[Document], target: str | os.PathLike, **options) -> int:
     """Write ``docs`` into the folder ``target`` as one part (``part``,
     default ``00000``) with ``provenance`` (see :func:`write_part`); an
@@ -705,9 +707,11 @@ def _read_part(output: Output, name: str, report: Reporter) -> Iterator[RawDocum
         where = docs.where()
         taken = {t: rows.take(_count(row, CHILD_TABLES[t], where), row["document_id"]) for t, rows in children.items()}
         try:
-            yield _document(row, where, taken)
+            raw = _document(row, where, taken)
         except BiorelError as err:
             report(err, "document skipped")
+            continue
+        yield raw
     for rows in children.values():
         rows.finish()
 
