@@ -44,6 +44,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from collections.abc import Iterable, Iterator
 
 from ..errors import BiorelError, Diagnostics, error
 from ..jobs import Journal, exclusive_lock
@@ -190,23 +191,16 @@ def extract(
     from rich.console import Console
 
     from .. import io
-    from ..models import MODES, load_model, resolve_mode
-    from ..models.base import MODE_ALIASES, PRECISIONS
 
-    if mode is not None:  # checked again against the model's own modes once it is loaded
-        mode = MODE_ALIASES.get(mode, mode)
-        if mode not in MODES:
-            raise error("E412", option=f"--mode {mode}", reason=f"valid modes: {', '.join(MODES)}")
-    if batch_tokens < 1:
-        raise error("E412", option=f"--batch-tokens {batch_tokens}", reason="must be at least 1")
-    if pool_tokens is not None and pool_tokens < batch_tokens:
-        raise error("E412", option=f"--pool-tokens {pool_tokens}", reason=f"must be at least --batch-tokens ({batch_tokens})")
-    if precision not in PRECISIONS:
-        raise error("E412", option=f"--precision {precision}", reason=f"valid precisions: {', '.join(PRECISIONS)}")
-    if not 0.0 <= threshold <= 1.0:
-        raise error("E412", option=f"--threshold {threshold}", reason="must lie in [0, 1]")
-    if evidence and evidence_top_k < 1:
-        raise error("E532", option=f"--evidence-top-k {evidence_top_k}", reason="must be at least 1")
+    mode = check_options(
+        mode=mode,
+        batch_tokens=batch_tokens,
+        pool_tokens=pool_tokens,
+        precision=precision,
+        threshold=threshold,
+        evidence=evidence,
+        evidence_top_k=evidence_top_k,
+    )
     console = console or Console(stderr=True)
     out = Path(output)
     if not Path(input).exists():
@@ -219,23 +213,18 @@ def extract(
         raise error("E412", option="--mode relate", reason="raw text has no entities; use --mode extract")
     _check_writable(out_fmt, out)
 
-    if isinstance(model, (str, os.PathLike)):
-        from ..models.shipped import resolve_model
-
-        model_dir = resolve_model(model)
-        model_obj = load_model(model_dir)
-        fingerprint = _model_fingerprint(model_dir)
-    else:
-        model_obj, model_dir, fingerprint = model, None, "(in memory)"
-    mode = resolve_mode(mode or model_obj.default_mode, model_obj.capabilities.modes)
-    if mode == "relate" and in_fmt.name == "text":
-        raise error("E412", option="--mode relate", reason="raw text has no entities; use --mode extract")
-    precision = model_obj.set_precision(precision)
-    explain_with = _evidence_setting(model_obj, evidence, evidence_top_k, evidence_method)
-    if window_batch is not None:
-        if window_batch < 1:
-            raise error("E412", option=f"--window-batch {window_batch}", reason="must be at least 1")
-        model_obj.cfg.window_batch = window_batch
+    loaded = load_for_extraction(
+        model,
+        mode=mode,
+        text_input=in_fmt.name == "text",
+        precision=precision,
+        evidence=evidence,
+        evidence_top_k=evidence_top_k,
+        evidence_method=evidence_method,
+        window_batch=window_batch,
+    )
+    model_obj, model_dir, fingerprint = loaded.model, loaded.folder, loaded.fingerprint
+    mode, precision, explain_with = loaded.mode, loaded.precision, loaded.explain_with
 
     writer_options = _writer_options(out_fmt, writer_options, model, model_obj, model_dir)
     with exclusive_lock(out):
@@ -295,6 +284,99 @@ def model_provenance(model_ref, model_obj, model_dir: Path | None) -> dict[str, 
                 for block in iter(lambda: fh.read(1 << 20), b""):
                     h.update(block)
     return {"model": str(model_ref), "model_version": f"sha256:{h.hexdigest()[:16]}"}
+
+
+# ---- shared by both engines (this module's extract, and the Ray engine's actors: extract/ray_engine.py)
+
+
+def check_options(*, mode, batch_tokens, pool_tokens, precision, threshold, evidence, evidence_top_k) -> str | None:
+    """Refuse bad extraction options before anything is read (E412, E532);
+    returns ``mode`` under its canonical name (``None`` stays ``None``)."""
+    from ..models import MODES
+    from ..models.base import MODE_ALIASES, PRECISIONS
+
+    if mode is not None:  # checked again against the model's own modes once it is loaded
+        mode = MODE_ALIASES.get(mode, mode)
+        if mode not in MODES:
+            raise error("E412", option=f"--mode {mode}", reason=f"valid modes: {', '.join(MODES)}")
+    if batch_tokens < 1:
+        raise error("E412", option=f"--batch-tokens {batch_tokens}", reason="must be at least 1")
+    if pool_tokens is not None and pool_tokens < batch_tokens:
+        raise error("E412", option=f"--pool-tokens {pool_tokens}", reason=f"must be at least --batch-tokens ({batch_tokens})")
+    if precision not in PRECISIONS:
+        raise error("E412", option=f"--precision {precision}", reason=f"valid precisions: {', '.join(PRECISIONS)}")
+    if not 0.0 <= threshold <= 1.0:
+        raise error("E412", option=f"--threshold {threshold}", reason="must lie in [0, 1]")
+    if evidence and evidence_top_k < 1:
+        raise error("E532", option=f"--evidence-top-k {evidence_top_k}", reason="must be at least 1")
+    return mode
+
+
+@dataclass
+class LoadedModel:
+    """A model set up for extraction by :func:`load_for_extraction`."""
+
+    model: Any
+    folder: Path | None
+    fingerprint: str
+    mode: str
+    precision: str
+    explain_with: dict[str, Any] | None
+
+
+def load_for_extraction(
+    model, *, mode: str | None, text_input: bool, precision: str, evidence: bool, evidence_top_k: int, evidence_method: str, window_batch: int | None
+) -> LoadedModel:
+    """Load ``model`` (a folder, a shipped model's name, or a loaded model),
+    resolve ``mode`` against its modes (E412 for ``relate`` on raw text), set
+    its precision, evidence method and ``window_batch``."""
+    from ..models import load_model, resolve_mode
+
+    if isinstance(model, (str, os.PathLike)):
+        from ..models.shipped import resolve_model
+
+        model_dir = resolve_model(model)
+        model_obj = load_model(model_dir)
+        fingerprint = _model_fingerprint(model_dir)
+    else:
+        model_obj, model_dir, fingerprint = model, None, "(in memory)"
+    mode = resolve_mode(mode or model_obj.default_mode, model_obj.capabilities.modes)
+    if mode == "relate" and text_input:
+        raise error("E412", option="--mode relate", reason="raw text has no entities; use --mode extract")
+    precision = model_obj.set_precision(precision)
+    explain_with = _evidence_setting(model_obj, evidence, evidence_top_k, evidence_method)
+    if window_batch is not None:
+        if window_batch < 1:
+            raise error("E412", option=f"--window-batch {window_batch}", reason="must be at least 1")
+        model_obj.cfg.window_batch = window_batch
+    return LoadedModel(model_obj, model_dir, fingerprint, mode, precision, explain_with)
+
+
+def predict_documents(
+    model_obj,
+    docs: Iterable[Document],
+    mode: str,
+    stats: ExtractStats,
+    *,
+    batch_tokens: int,
+    pool_tokens: int | None,
+    threshold: float,
+    use_gold_ids: bool,
+    explain_with,
+) -> Iterator[list[tuple[Document, Document]]]:
+    """``(input, prediction)`` pairs of ``docs``, one look-ahead pool at a
+    time in input order (:func:`biorel.models.streaming.predict_pools`), with
+    evidence when ``explain_with`` is set; evidence counts and documents
+    without entities (``relate``) go to ``stats``."""
+    options = {"threshold": threshold, **({"use_gold_ids": True} if use_gold_ids else {})}
+    for pool in predict_pools(
+        lambda b: model_obj.predict(b, mode, **options), docs, model_obj.cost, batch_tokens=batch_tokens, pool_tokens=pool_tokens
+    ):
+        if explain_with is not None:
+            _add_evidence(model_obj, [pred for _, pred in pool], explain_with, stats)
+        if mode == "relate":
+            stats.without_entities += sum(1 for doc, _ in pool if not doc.mentions)
+        yield pool
 
 
 def _evidence_setting(model_obj, evidence: bool, top_k: int, method: str = "auto") -> dict[str, Any] | None:
@@ -370,15 +452,19 @@ def _run(
     t0 = time.perf_counter()
     with Journal(journal, journal_diags) as jf, _progress(console, progress) as bar:
         task = bar.add_task("extracting", total=None)
-        options = {"threshold": threshold, **({"use_gold_ids": True} if use_gold_ids else {})}
-        for pool in predict_pools(
-            lambda b: model_obj.predict(b, mode, **options), todo, model_obj.cost, batch_tokens=batch_tokens, pool_tokens=pool_tokens
-        ):
-            if explain_with is not None:
-                _add_evidence(model_obj, [pred for _, pred in pool], explain_with, stats)
-            for doc, pred in pool:
-                if mode == "relate" and not doc.mentions:
-                    stats.without_entities += 1
+        predicted = predict_documents(
+            model_obj,
+            todo,
+            mode,
+            stats,
+            batch_tokens=batch_tokens,
+            pool_tokens=pool_tokens,
+            threshold=threshold,
+            use_gold_ids=use_gold_ids,
+            explain_with=explain_with,
+        )
+        for pool in predicted:
+            for _doc, pred in pool:
                 line = Journal.encode(pred.to_dict())
                 if fault and stats.written >= fault:
                     jf.write_bytes(line[: len(line) // 2])
@@ -432,4 +518,16 @@ def _empty_warning(input, stats: ExtractStats) -> list[BiorelError]:
     return [error("E130", path=str(input), reason=what)]
 
 
-__all__ = ["extract", "ExtractStats", "model_provenance", "read_journal", "partial_paths", "batches_by_tokens", "FAULT_ENV"]
+__all__ = [
+    "extract",
+    "ExtractStats",
+    "check_options",
+    "load_for_extraction",
+    "LoadedModel",
+    "predict_documents",
+    "model_provenance",
+    "read_journal",
+    "partial_paths",
+    "batches_by_tokens",
+    "FAULT_ENV",
+]
