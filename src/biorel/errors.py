@@ -219,6 +219,14 @@ class Errors:
     E547 = "{what} needs {package} ({reason}); install biorel[{extra}]."
     E548 = "Query on {path} failed: {reason}."
     E549 = "Invalid query option {option}: {reason}."
+    # Ray extraction engine: biorel extract --engine ray (E550-E559)
+    E550 = "The Ray engine needs Ray Data ({reason}); install the extra: pip install 'biorel[ray]'."
+    E551 = "Cannot connect to the Ray cluster at {address}: {reason}."
+    E552 = "{n} shard(s) of {path} failed: {reason}. The other shards are done (listed in {manifest}); run the same command again to retry the failed ones."
+    E553 = "Cannot resume the Ray extraction in {path}: {reason}. Delete {manifest} or pass --no-resume to start over."
+    E554 = "The Ray engine writes a folder of shards; {path} {reason}."
+    E555 = "Invalid Ray engine option {option}: {reason}."
+    E556 = "The Ray job stopped: {reason}. The shards done are listed in {manifest}; run the same command again to resume."
     # generative models (E560-E579)
     E560 = "Cannot load the base language model '{name}': {reason}."
     E561 = "QLoRA cannot run here: {reason}. Set model.qlora = false to train LoRA adapters on the full-precision base."
