@@ -19,6 +19,7 @@ from . import sample as _sample  # noqa: F401,E402
 from . import pairs as _pairs  # noqa: F401,E402
 from . import serve as _serve  # noqa: F401,E402
 from . import view as _view  # noqa: F401,E402
+from . import pretrain as _pretrain  # noqa: F401,E402
 from . import query as _query  # noqa: F401,E402
 
 

@@ -99,10 +99,12 @@ def load_tokenizer(name: str, *, local_files_only: bool = True, revision: str | 
     return tok
 
 
-def load_encoder(cfg: EncoderConfig) -> tuple[Any, Any]:
-    """``(encoder, tokenizer)`` for an encoder config."""
+def load_encoder(cfg: EncoderConfig, *, auto_class: Any = None) -> tuple[Any, Any]:
+    """``(encoder, tokenizer)`` for an encoder config. ``auto_class`` builds the
+    model (default ``AutoModel``; ``biorel pretrain`` passes ``AutoModelForMaskedLM``)."""
     from transformers import AutoConfig, AutoModel
 
+    auto_class = auto_class or AutoModel
     tok_name = cfg.tokenizer or cfg.name
     tokenizer = load_tokenizer(tok_name, local_files_only=cfg.local_files_only, revision=cfg.revision)
     if cfg.random_init is not None:
@@ -115,12 +117,12 @@ def load_encoder(cfg: EncoderConfig) -> tuple[Any, Any]:
         _override_attention_dropout(hf_config, cfg)
         if hf_config.vocab_size < len(tokenizer):
             raise error("E405", name=f"random {model_type}", reason=f"vocab_size {hf_config.vocab_size} < tokenizer size {len(tokenizer)}")
-        return AutoModel.from_config(hf_config, trust_remote_code=False), tokenizer
+        return auto_class.from_config(hf_config, trust_remote_code=False), tokenizer
     path = resolve_name(cfg.name)
     try:
         hf_config = AutoConfig.from_pretrained(path, local_files_only=cfg.local_files_only, revision=cfg.revision, trust_remote_code=False)
         _override_attention_dropout(hf_config, cfg)
-        encoder = AutoModel.from_pretrained(
+        encoder = auto_class.from_pretrained(
             path, config=hf_config, local_files_only=cfg.local_files_only, revision=cfg.revision, trust_remote_code=False
         )
     except (OSError, ValueError) as e:
