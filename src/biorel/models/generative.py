@@ -71,18 +71,20 @@ class LoraSettings(_Section):
 
 class DecodingSettings(_Section):
     """``[model.decoding]``: greedy or beam search, and whether outputs are
-    copy-constrained (every argument name a substring of the input)."""
+    copy-constrained (every argument name a substring of the input; with
+    ``ignore_case``, up to ASCII case)."""
 
     strategy: Literal["greedy", "beam"] = "greedy"
     num_beams: int = Field(4, ge=2)
     constrained: bool = True
+    ignore_case: bool = False
 
 
 class GenerativeConfig(ModelConfig):
     """``[model]`` of ``biorel.GenerativeRE.v1``."""
 
     architecture: str = "biorel.GenerativeRE.v1"
-    #: a packaged GGUF model (``smollm2-135m``, ``qwen2.5-coder-0.5b``), a folder or a HF id
+    #: a packaged GGUF model (``smollm2-135m``, ``qwen2.5-coder-0.5b``), a ``.gguf`` file, a folder or a HF id
     base: str = "smollm2-135m"
     local_files_only: bool = True
     revision: str | None = None
@@ -240,6 +242,7 @@ class GenerativeRE(BiorelModel):
         self._autocast = False
         self._fp32: dict[str, Any] = {}
         self._tokens: Any = None
+        self._grammar: Any = None
         self._label_maps = self._type_maps()
 
     # ---- construction -------------------------------------------------------
@@ -380,7 +383,9 @@ class GenerativeRE(BiorelModel):
         from .generative_decode import CopyAutomaton, CopyConstraint, build_grammar
 
         pieces = [(max(p.offset, a) - a, min(p.end, b) - a) for p in doc.passages if p.offset < b and p.end > a]
-        automaton = CopyAutomaton(build_grammar(self.form, self.labels.signatures), doc.text[a:b], pieces)
+        if self._grammar is None:
+            self._grammar = build_grammar(self.form, self.labels.signatures)
+        automaton = CopyAutomaton(self._grammar, doc.text[a:b], pieces, ignore_case=self.cfg.decoding.ignore_case)
         return CopyConstraint(automaton, self.token_table(), self.base.eos_id, prefix)
 
     def _generation_config(self):

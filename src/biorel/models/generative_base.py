@@ -1,15 +1,15 @@
 """The base language model of a generative architecture and its LoRA adapters.
 
 ``base`` is the name of a packaged GGUF model (``smollm2-135m``,
-``qwen2.5-coder-0.5b``: dequantised once into the cache, :mod:`.gguf_cache`),
-a local folder, or a Hugging Face id (resolved to its local snapshot; with
+``qwen2.5-coder-0.5b``) or the path of a ``.gguf`` file (dequantised once into
+the cache, :mod:`.gguf_cache`), a local model folder, or a Hugging Face id (resolved to its local snapshot; with
 ``local_files_only = false`` it may be downloaded). Decoder-only models load
 with ``AutoModelForCausalLM``, encoder-decoder ones (``is_encoder_decoder`` in
 their config) with ``AutoModelForSeq2SeqLM``; always from safetensors (no
 pickle) and with ``trust_remote_code=False``.
 
 The base's **fingerprint** is what an adapter records so that it is never put
-on another base: the GGUF file's sha256 for a packaged model, else the sha256
+on another base: the GGUF file's sha256 for a GGUF model, else the sha256
 of the folder's safetensors files.
 
 QLoRA (``qlora = true``): the base is loaded in 4-bit NF4 with bitsandbytes on
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import error
-from .gguf_cache import dequantised_folder, file_sha256, is_packaged
+from .gguf_cache import dequantised_folder, file_sha256, is_gguf
 
 
 @dataclass
@@ -71,7 +71,7 @@ def _hub_folder(name: str, revision: str | None, local_files_only: bool) -> Path
 
 def resolve_base(name: str, *, revision: str | None = None, local_files_only: bool = True) -> tuple[Path, str]:
     """``(folder, fingerprint)`` of a base model reference."""
-    if is_packaged(name):
+    if is_gguf(name):
         folder, info = dequantised_folder(name)
         return folder, "gguf-sha256:" + info["sha256"]
     p = Path(name).expanduser()

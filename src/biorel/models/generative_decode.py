@@ -14,16 +14,17 @@ text. Its state is a set of configurations:
 * ``("c", segment, node)``: inside a choice, at a node of that choice's byte trie;
 * ``("s", segment, ends, length)``: inside a slot whose text so far is the input's
   bytes ``[e - length, e)`` for every ``e`` in ``ends`` (the slot text occurs
-  there). A slot starts at a word boundary (not on a space or closing
-  punctuation), never crosses a passage boundary, may not hold the form's
-  reserved strings (the separator, a line break, the relation word or ``@``),
-  and may be closed only where the input has a word boundary after a
-  character that is neither a space nor opening punctuation.
+  there). A slot starts at a word boundary (not on a space, a hyphen, a slash
+  or closing punctuation), never crosses a passage boundary, may not hold the
+  form's reserved strings (the separator, a line break, the relation word or
+  ``@``), and may be closed only where the input has a word boundary after a
+  character that is not a space, a hyphen, a slash or opening punctuation.
 
 Because a slot is only ever extended by a byte the input has next to one of its
 occurrences, **every entity string of an output that the automaton accepts is a
 substring of the input** (starting and ending at word boundaries, inside one
-passage), and each item parses back into exactly its two slot texts.
+passage; with ``ignore_case``, up to ASCII case), and each item parses back into
+exactly its two slot texts.
 
 :class:`TokenTable` maps a tokenizer's ids to the bytes they stand for
 (byte-level BPE such as GPT-2, SmolLM2 and Qwen, where a leading space is part of
@@ -53,9 +54,9 @@ from .linearize import SEPARATOR, ABroadForm, Form, TextRelation, TypedForm
 LEADING_SPACE = frozenset(b" \t\n")
 #: what a slot may never contain, whatever the form
 ALWAYS_RESERVED = (SEPARATOR, "\n")
-#: characters a name does not start with (closing punctuation), or end with (opening punctuation)
-NO_START = frozenset(".,;:!?)]}")
-NO_END = frozenset("([{,;:")
+#: characters a name does not start with (closing punctuation, joiners), or end with (opening punctuation, joiners)
+NO_START = frozenset(".,;:!?)]}-/")
+NO_END = frozenset("([{,;:-/")
 _HEAD, _TAIL = "\x00", "\x01"
 
 State = frozenset
@@ -155,11 +156,16 @@ class _ByteTrie:
 class CopyAutomaton:
     """The grammar run against one input text (see the module docstring).
     ``pieces``: the ``[start, end)`` character spans of the text that a slot may
-    copy from, one per passage (default: the whole text)."""
+    copy from, one per passage (default: the whole text). ``ignore_case``: a
+    slot copies the input up to ASCII case (``nuapapuin B`` may be written
+    ``Nuapapuin B``); reserved strings are then refused in any case."""
 
-    def __init__(self, grammar: Grammar, text: str, pieces: Sequence[tuple[int, int]] | None = None):
+    def __init__(self, grammar: Grammar, text: str, pieces: Sequence[tuple[int, int]] | None = None, *, ignore_case: bool = False):
         self.grammar = grammar
         self.buf = text.encode()
+        self.ignore_case = ignore_case
+        #: the bytes a slot is compared with (ASCII-lowercased when ignoring case)
+        self.key = self.buf.lower() if ignore_case else self.buf
         self._choices = {i: self._choice_trie(s) for i, s in enumerate(grammar.segments) if isinstance(s, Choice)}
         self._index_bytes(text, pieces if pieces is not None else [(0, len(text))])
         self._steps: dict[tuple[State, int], State] = {}
@@ -198,13 +204,26 @@ class CopyAutomaton:
         self.end_ok[n] = bool(text) and piece_of_char[-1] >= 0 and not text[-1].isspace() and text[-1] not in NO_END
         self.forbid = [n + 2] * (n + 1)
         for r in self.grammar.reserved:
-            for m in re.finditer(re.escape(r), self.buf):
+            for m in re.finditer(re.escape(self._fold(r)), self.key):
                 self.forbid[m.end()] = min(self.forbid[m.end()], len(r))
         firsts: dict[int, set[int]] = {}
         for s in range(n):
             if self.start_ok[s] and self.forbid[s + 1] > 1:
-                firsts.setdefault(self.buf[s], set()).add(s + 1)
+                firsts.setdefault(self.key[s], set()).add(s + 1)
         self._firsts = {b: frozenset(e) for b, e in firsts.items()}
+
+    def _fold(self, data: bytes) -> bytes:
+        return data.lower() if self.ignore_case else data
+
+    def _fold_byte(self, b: int) -> int:
+        return b + 32 if self.ignore_case and 65 <= b <= 90 else b
+
+    def _with_cases(self, keys: Iterable[int]) -> set[int]:
+        """Output bytes that match the comparison bytes ``keys``."""
+        out = set(keys)
+        if self.ignore_case:
+            out |= {b - 32 for b in out if 97 <= b <= 122}
+        return out
 
     # ---- configurations ----------------------------------------------------
     def _segment_start(self, i: int) -> tuple:
@@ -237,8 +256,8 @@ class CopyAutomaton:
 
     def _extend(self, ends: frozenset[int], length: int, b: int) -> frozenset[int]:
         """The ends of the slot text extended by byte ``b``."""
-        buf, piece, forbid, n = self.buf, self.piece, self.forbid, len(self.buf)
-        return frozenset(e + 1 for e in ends if e < n and buf[e] == b and piece[e] == piece[e - length] and forbid[e + 1] > length + 1)
+        key, piece, forbid, n = self.key, self.piece, self.forbid, len(self.key)
+        return frozenset(e + 1 for e in ends if e < n and key[e] == b and piece[e] == piece[e - length] and forbid[e + 1] > length + 1)
 
     def _step_one(self, c: tuple, b: int) -> tuple | None:
         kind = c[0]
@@ -248,6 +267,7 @@ class CopyAutomaton:
             nxt = self._choices[c[1]].children[c[2]].get(b)
             return None if nxt is None else ("c", c[1], nxt)
         _, i, ends, length = c
+        b = self._fold_byte(b)
         new = self._firsts.get(b, frozenset()) if ends is None else self._extend(ends, length, b)
         return ("s", i, new, length + 1) if new else None
 
@@ -285,9 +305,9 @@ class CopyAutomaton:
                 elif c[0] == "c":
                     out |= self._choices[c[1]].children[c[2]].keys()
                 elif c[2] is None:
-                    out |= self._firsts.keys()
+                    out |= self._with_cases(self._firsts.keys())
                 else:
-                    out |= {self.buf[e] for e in c[2] if e < n}
+                    out |= self._with_cases({self.key[e] for e in c[2] if e < n})
             got = self._next[state] = frozenset(out)
         return got
 

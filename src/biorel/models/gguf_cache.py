@@ -43,6 +43,11 @@ def is_packaged(name: str) -> bool:
     return name in PACKAGED
 
 
+def is_gguf(name: str) -> bool:
+    """A packaged model's name or the path of a ``.gguf`` file."""
+    return is_packaged(name) or (name.endswith(".gguf") and Path(name).expanduser().is_file())
+
+
 @lru_cache(maxsize=32)
 def _sha256(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
@@ -109,8 +114,8 @@ def _build(name: str, gguf: Path, digest: str, target: Path) -> dict[str, Any]:
 
 
 def dequantised_folder(name: str, *, wait_s: float = WAIT_S) -> tuple[Path, dict[str, Any]]:
-    """``(folder, info)``: the HF folder of the packaged GGUF model ``name``,
-    built on first use (see the module docstring); ``info`` holds the GGUF's
+    """``(folder, info)``: the HF folder of the packaged GGUF model ``name``
+    (or of a ``.gguf`` file), built on first use (see the module docstring); ``info`` holds the GGUF's
     name and sha256. E303 when the model's package is not installed, E563 when
     it cannot be converted, E564 after ``wait_s`` seconds of waiting for
     another process."""
@@ -118,7 +123,8 @@ def dequantised_folder(name: str, *, wait_s: float = WAIT_S) -> tuple[Path, dict
 
     gguf = resolve_llm(name)
     digest = file_sha256(gguf)
-    target = cache_dir() / "hf" / f"{name}-{digest[:12]}"
+    label = name if is_packaged(name) else gguf.stem
+    target = cache_dir() / "hf" / f"{label}-{digest[:12]}"
     deadline = time.monotonic() + wait_s
     waiting = False
     while True:
@@ -139,4 +145,4 @@ def dequantised_folder(name: str, *, wait_s: float = WAIT_S) -> tuple[Path, dict
             time.sleep(POLL_S)
 
 
-__all__ = ["SIDECAR", "is_packaged", "file_sha256", "dequantised_folder"]
+__all__ = ["SIDECAR", "is_packaged", "is_gguf", "file_sha256", "dequantised_folder"]
