@@ -18,7 +18,7 @@ Sources, in this order (the first copy of a duplicate is kept):
    through the ``.ann``), any readable format (PubMed ``.xml.gz`` baseline
    files included).
 
-The test index (:class:`~biorel.pretrain.overlap.TestIndex`) holds the excluded
+The test index (:class:`~biorel.pretrain.overlap.ExclusionIndex`) holds the excluded
 splits of *every variant* of every registered dataset; a document that overlaps
 it is left out (the reasons are in :mod:`biorel.pretrain.overlap`). A document
 with the same normalised text, or the same PMID, as an earlier one is a
@@ -44,7 +44,7 @@ from typing import Any
 from ..errors import BiorelError, Diagnostics, error
 from ..jobs import Journal, atomic_output, exclusive_lock
 from ..types import Document, Passage
-from .overlap import TestIndex, pmid_of, text_key, words
+from .overlap import ExclusionIndex, pmid_of, text_key, words
 
 #: reader options that give a format's plain text (ChemProt's entity markers removed)
 READER_OPTIONS: dict[str, dict[str, Any]] = {"chemprot-scibert": {"strip_markers": True}}
@@ -116,9 +116,9 @@ class CorpusReport:
         head = f"{'source':<34} {'read':>7} {'empty':>6} {'test':>6} {'dupl.':>6} {'written':>8} {'problems':>8}"
         rows = [head]
         for s in self.sources:
+            label = s.source if len(s.source) <= 34 else "..." + s.source[-31:]
             rows.append(
-                f"{s.source[:34]:<34} {s.read:>7} {s.empty:>6} {sum(s.excluded.values()):>6} "
-                f"{sum(s.duplicates.values()):>6} {s.written:>8} {s.problems:>8}"
+                f"{label:<34} {s.read:>7} {s.empty:>6} {sum(s.excluded.values()):>6} {sum(s.duplicates.values()):>6} {s.written:>8} {s.problems:>8}"
             )
         t = self.totals()
         rows.append(f"{'total':<34} {t['read']:>7} {t['empty']:>6} {t['excluded']:>6} {t['duplicates']:>6} {t['written']:>8} {t['problems']:>8}")
@@ -174,13 +174,13 @@ def test_sources(splits: Sequence[str]) -> list[Source]:
     return out
 
 
-def _path_source(path: Path, fmt: str, options: dict[str, Any], lenient: bool = True) -> Source:
+def _path_source(path: Path, fmt: str, options: dict[str, Any], lenient: bool = True, label: str | None = None) -> Source:
     from .. import io
 
     def read(diags: Diagnostics) -> Iterator[Document]:
         return io.read(path, fmt, lenient=lenient, diagnostics=diags, validate=False, **options)
 
-    return Source(str(path), fmt, read)
+    return Source(label or str(path), fmt, read)
 
 
 def _is_documentation(path: Path) -> bool:
@@ -243,7 +243,7 @@ def mirror_sources(mirror: Path) -> tuple[list[Source], list[dict[str, str]]]:
             continue
         name, why = _detect(f)
         if name in MIRROR_FORMATS:
-            sources.append(_path_source(f, name, {}))
+            sources.append(_path_source(f, name, {}, label=f"mirror:{rel}"))
         else:
             detected = f"it reads as {name}" if name else why
             unused.append({"path": rel, "reason": f"not a registered dataset's file nor PubMed XML/MEDLINE ({detected})"})
@@ -279,7 +279,7 @@ def corpus_document(doc: Document, key: bytes, source: str, pmid: str | None) ->
     return Document(id=key.hex(), passages=[Passage(p.offset, p.text, p.type) for p in doc.passages], metadata=meta)
 
 
-def filter_source(src: Source, index: TestIndex | None, seen: _Seen, counts: SourceCounts) -> Iterator[Document]:
+def filter_source(src: Source, index: ExclusionIndex | None, seen: _Seen, counts: SourceCounts) -> Iterator[Document]:
     """The documents of ``src`` to keep; ``counts`` says what happened to each."""
     diags = Diagnostics()
     for doc in src.read(diags):
@@ -304,8 +304,8 @@ def filter_source(src: Source, index: TestIndex | None, seen: _Seen, counts: Sou
     counts.check()
 
 
-def build_test_index(splits: Sequence[str], report: CorpusReport, log: Callable[[str], None]) -> TestIndex:
-    index = TestIndex()
+def build_test_index(splits: Sequence[str], report: CorpusReport, log: Callable[[str], None]) -> ExclusionIndex:
+    index = ExclusionIndex()
     for src in test_sources(splits):
         diags = Diagnostics()
         n = 0
@@ -350,7 +350,7 @@ def report_path(out: str | Path) -> Path:
     return p.with_name(p.name.removesuffix(".jsonl") + ".report.json")
 
 
-def _write_kept(sources: Sequence[Source], index: TestIndex | None, report: CorpusReport, path: Path, log: Callable[[str], None]) -> int:
+def _write_kept(sources: Sequence[Source], index: ExclusionIndex | None, report: CorpusReport, path: Path, log: Callable[[str], None]) -> int:
     seen, n = _Seen(), 0
     with Journal(path) as journal:
         for src in sources:

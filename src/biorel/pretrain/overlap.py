@@ -1,5 +1,5 @@
 """What keeps test text out of a pretraining corpus: normalised words, text
-keys, PMIDs, and :class:`TestIndex`, which says why a document overlaps a test
+keys, PMIDs, and :class:`ExclusionIndex`, which says why a document overlaps a test
 split (or ``None``).
 
 Texts are compared as **normalised words**: lower-cased runs of letters and
@@ -75,7 +75,7 @@ def pmid_of(doc: Document, fmt: str | None) -> str | None:
 
 
 @dataclass
-class TestIndex:
+class ExclusionIndex:
     """Every test text and PMID, indexed for :meth:`why`."""
 
     pmids: set[str] = field(default_factory=set)
@@ -152,12 +152,12 @@ class TestIndex:
         }
 
 
-def index_documents(docs: Iterable[tuple[Document, str | None]], index: TestIndex | None = None) -> TestIndex:
+def index_documents(docs: Iterable[tuple[Document, str | None]], index: ExclusionIndex | None = None) -> ExclusionIndex:
     """Add ``(document, format)`` pairs to ``index`` (a new one by default)."""
-    index = index if index is not None else TestIndex()
+    index = index if index is not None else ExclusionIndex()
     for doc, fmt in docs:
         index.add(doc, fmt)
     return index
 
 
-__all__ = ["MIN_WORDS", "NGRAM", "PMID_ID_FORMATS", "TestIndex", "index_documents", "ngram_hashes", "pmid_of", "text_key", "words"]
+__all__ = ["MIN_WORDS", "NGRAM", "PMID_ID_FORMATS", "ExclusionIndex", "index_documents", "ngram_hashes", "pmid_of", "text_key", "words"]
