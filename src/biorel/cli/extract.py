@@ -28,7 +28,9 @@ def extract_cmd(
         "-m",
         help="a trained model folder, or a shipped model's name (default: bc5cdr-minilm, chemicals, diseases and CID relations)",
     ),
-    output: Path = typer.Option(..., "--output", "-o", help="output file; its format comes from the name or --output-format"),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="output file; its format comes from the name or --output-format (--engine ray: a folder of shards)"
+    ),
     input_format: str | None = typer.Option(None, "--input-format", "-f"),
     output_format: str | None = typer.Option(None, "--output-format", "-t"),
     mode: str | None = typer.Option(
@@ -62,6 +64,16 @@ def extract_cmd(
         "--evidence-method",
         help="with --evidence: auto (attention where the model has it), attention, grad-input, or occlusion (faithful: a word's weight is the score drop when it is deleted; ~50x slower)",
     ),
+    engine: str = typer.Option(
+        "local", "--engine", help="local (one process) or ray (Ray Data actors writing shards into the folder -o; docs/ray.md)"
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="--engine ray: an existing cluster (auto, host:port); default: a local Ray instance"
+    ),
+    workers: int = typer.Option(2, "--workers", help="--engine ray: actors, each with its own model (--threads torch threads each, default 1)"),
+    shard_docs: int | None = typer.Option(
+        None, "--shard-docs", help="--engine ray: documents per shard (default: each file of a folder is a shard; one file: 1000)"
+    ),
 ) -> None:
     from ..extract import extract
     from ..io.text import split_note
@@ -77,6 +89,19 @@ def extract_cmd(
     if lines:
         opts["split"] = "lines"
     opts = opts or None
+    if engine != "local":
+        from .extract_ray import extract_ray_cmd
+
+        options = dict(input_format=input_format, output_format=output_format, mode=mode, batch_tokens=batch_tokens, pool_tokens=pool_tokens)
+        options |= dict(threshold=threshold, use_gold_ids=gold_ids, resume=resume, lenient=lenient, reader_options=opts, progress=progress)
+        options |= dict(
+            precision=precision, window_batch=window_batch, evidence=evidence, evidence_top_k=evidence_top_k, evidence_method=evidence_method
+        )
+        stats = extract_ray_cmd(
+            input, model, output, err, engine=engine, address=ray_address, workers=workers, shard_docs=shard_docs, threads=threads, options=options
+        )
+        print_findings(stats, Console())
+        return
     try:
         stats = extract(
             input,
