@@ -244,6 +244,7 @@ class Errors:
     E584 = "The corpus counts of source {source} do not add up ({what}); please report this."
     E585 = "Invalid pretraining option {option}: {reason}. Valid choices: {choices}."
     E586 = "MLM loss is not finite at step {step} ({loss}); lower training.lr or set training.precision = 'fp32'."
+    E587 = "Cannot save the trained encoder to {path}: {reason}."
 
 
 class BiorelError(Exception):

@@ -431,7 +431,7 @@ def save_encoder(model: Any, tokenizer: Any, folder: Path, info: dict[str, Any],
     missing, unexpected = encoder.load_state_dict(model.base_model.state_dict(), strict=False)
     if unexpected or any(not k.startswith("pooler.") for k in missing):
         raise error(
-            "E582", path=str(folder), reason=f"the encoder's weights do not fit AutoModel (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            "E587", path=str(folder), reason=f"the encoder's weights do not fit AutoModel (missing {missing[:3]}, unexpected {unexpected[:3]})"
         )
     info = {**info, "initialised_here": sorted(missing)}
     with atomic_dir(folder) as tmp:
