@@ -191,6 +191,7 @@ class LoopbackCluster:
 
     def _start(self, name: str, *args: str) -> None:
         ray_cli = Path(sys.executable).with_name("ray")
+        ray_cli = ray_cli if ray_cli.exists() else shutil.which("ray")
         common = [f"--node-ip-address={LOOPBACK}", f"--temp-dir={self.temp}", "--object-store-memory=100000000"]
         common += [f"--dashboard-agent-listen-port={free_port()}", f"--metrics-export-port={free_port()}", "--disable-usage-stats", "--block"]
         log = self.temp / f"{name}.log"

@@ -169,9 +169,6 @@ def extract_ray(
     :func:`biorel.extract.extract`'s."""
     from rich.console import Console
 
-    from .. import io
-    from . import _as_warning, _check_writable, _writer_options
-
     mode = check_options(
         mode=mode,
         batch_tokens=batch_tokens,
@@ -181,10 +178,34 @@ def extract_ray(
         evidence=evidence,
         evidence_top_k=evidence_top_k,
     )
-    _check_ray_options(workers=workers, threads_per_worker=threads_per_worker, shard_docs=shard_docs, retries=retries)
+    _check_ray_options(model=model, workers=workers, threads_per_worker=threads_per_worker, shard_docs=shard_docs, retries=retries)
     console = console or Console(stderr=True)
     out = _output_folder(output_dir)
     files = input_files(input, input_format)
+    predict = {"mode": mode, "threshold": threshold, "use_gold_ids": use_gold_ids, "batch_tokens": batch_tokens, "pool_tokens": pool_tokens}
+    predict |= {"precision": precision, "window_batch": window_batch, "evidence_top_k": evidence_top_k, "evidence_method": evidence_method}
+    settings = actor_settings(model, files, out, output_format, writer_options, evidence=evidence, **predict)
+    settings |= {"lenient": lenient, "reader_options": reader_options or {}, "threads": threads_per_worker, "retries": retries}
+    if shard_docs is None and not Path(input).is_dir():
+        shard_docs = DEFAULT_SHARD_DOCS
+    run = {"inputs": [[str(p), fmt, p.stat().st_size] for p, fmt in files], "shard_docs": shard_docs, **settings}
+    with exclusive_lock(out), ShardManifest(out) as manifest:
+        shards = plan_shards(files, shard_docs, lenient=lenient, reader_options=reader_options)
+        done = manifest.start({k: run[k] for k in RUN_KEYS}, shards, resume)
+        stats = _new_stats(out, manifest, settings["precision"], shards, done, workers, threads_per_worker, address)
+        todo = [s for s in shards if s.id not in done]
+        if todo:
+            _run_shards(todo, settings, manifest, stats, address=address, progress=progress, console=console)
+    _add_warnings(stats, manifest, input, console)
+    return stats
+
+
+def actor_settings(model, files, out: Path, output_format: str, writer_options, *, mode, evidence: bool, **predict) -> dict[str, Any]:
+    """What every actor needs (JSON): the model (loaded here once to check it
+    and the options, E412/E53x), how to predict and how to write."""
+    from .. import io
+    from . import _check_writable, _writer_options
+
     out_fmt = io.get_format(output_format)
     _check_writable(out_fmt, out)
     if writes_parts(out_fmt) and "part" in (writer_options or {}):
@@ -193,53 +214,35 @@ def extract_ray(
         model,
         mode=mode,
         text_input=any(fmt == "text" for _, fmt in files),
-        precision=precision,
+        precision=predict["precision"],
         evidence=evidence,
-        evidence_top_k=evidence_top_k,
-        evidence_method=evidence_method,
-        window_batch=window_batch,
+        evidence_top_k=predict["evidence_top_k"],
+        evidence_method=predict["evidence_method"],
+        window_batch=predict["window_batch"],
     )
-    writer_options = _writer_options(out_fmt, writer_options, model, loaded.model, loaded.folder)
-    loaded.model = None  # the actors load their own; this one only checked the options
-    if shard_docs is None and not Path(input).is_dir():
-        shard_docs = DEFAULT_SHARD_DOCS
-    settings = {
+    return {
+        **predict,
         "model": str(loaded.folder),
         "model_fingerprint": loaded.fingerprint,
         "mode": loaded.mode,
-        "threshold": threshold,
-        "use_gold_ids": use_gold_ids,
         "precision": loaded.precision,
         "evidence": loaded.explain_with,
-        "evidence_top_k": evidence_top_k,
-        "evidence_method": evidence_method,
-        "window_batch": window_batch,
-        "batch_tokens": batch_tokens,
-        "pool_tokens": pool_tokens,
-        "lenient": lenient,
-        "reader_options": reader_options or {},
         "output": str(out),
         "output_format": out_fmt.name,
-        "writer_options": writer_options,
-        "threads": threads_per_worker,
-        "retries": retries,
+        "writer_options": _writer_options(out_fmt, writer_options, model, loaded.model, loaded.folder),
     }
-    with exclusive_lock(out):
-        shards = plan_shards(files, shard_docs, lenient=lenient, reader_options=reader_options)
-        run = {"engine": "ray", "inputs": [[str(p), fmt, p.stat().st_size] for p, fmt in files], "shard_docs": shard_docs, **settings}
-        with ShardManifest(out) as manifest:
-            done = manifest.start({k: run[k] for k in RUN_KEYS}, shards, resume)
-            stats = _new_stats(out, manifest, loaded.precision, shards, done, workers, threads_per_worker, address)
-            todo = [s for s in shards if s.id not in done]
-            if todo:
-                _run_shards(todo, settings, manifest, stats, address=address, progress=progress, console=console)
+
+
+def _add_warnings(stats: RayExtractStats, manifest: ShardManifest, input, console) -> None:
+    """A torn manifest line (E052), input problems skipped (lenient), no document (E130)."""
+    from . import _as_warning
+
     stats.warnings = [_as_warning(p) for p in manifest.diagnostics] + stats.warnings
     if stats.input_problems:
         console.print(f"{stats.input_problems} input problem(s) skipped (lenient): " + "; ".join(stats.first_problems), markup=False)
     if not stats.written and not stats.resumed:
         what = "an empty folder" if Path(input).is_dir() else "the input holds no document"
         stats.warnings.append(error("E130", path=str(input), reason=what))
-    return stats
 
 
 def _new_stats(out: Path, manifest: ShardManifest, precision: str, shards, done, workers, threads_per_worker, address) -> RayExtractStats:
@@ -256,7 +259,9 @@ def _new_stats(out: Path, manifest: ShardManifest, precision: str, shards, done,
     )
 
 
-def _check_ray_options(*, workers: int, threads_per_worker: int, shard_docs: int | None, retries: int) -> None:
+def _check_ray_options(*, model, workers: int, threads_per_worker: int, shard_docs: int | None, retries: int) -> None:
+    if not isinstance(model, (str, os.PathLike)):
+        raise error("E555", option="model", reason="give a model folder or a shipped model's name: every actor loads its own copy")
     for name, value, least in (("--workers", workers, 1), ("--threads", threads_per_worker, 1), ("retries", retries, 0)):
         if value < least:
             raise error("E555", option=f"{name} {value}", reason=f"must be at least {least}")
@@ -529,10 +534,11 @@ class ShardManifest:
         return error("E553", path=str(self.folder), reason=reason, manifest=str(self.path))
 
     def _remove_outputs(self, records: list[dict[str, Any]]) -> None:
-        """Start over: remove the outputs the old manifest lists and the shard
-        files of interrupted shards."""
+        """Start over: remove the outputs the old manifest lists, and those of
+        shards written but not yet listed (``shard-N*``, ``*/part-N*``)."""
         listed = {o for rec in records[1:] for o in rec.get("outputs") or ()}
-        strays = {p.name for p in self.folder.glob(f"{SHARD_PREFIX}[0-9]*") if p.is_file()}
+        found = [*self.folder.glob(f"{SHARD_PREFIX}[0-9]*"), *self.folder.glob("*/part-[0-9]*")]
+        strays = {str(p.relative_to(self.folder)) for p in found if p.is_file()}
         root = self.folder.resolve()
         for rel in sorted(listed | strays):
             target = self.folder / rel
@@ -593,7 +599,6 @@ class ExtractActor:
             "ids_sha256": digest.hexdigest(),
             "outputs": outputs,
             "seconds": round(time.perf_counter() - t0, 3),
-            "pid": os.getpid(),
             "without_entities": stats.without_entities,
             "mention_types": dict(stats.mention_types),
             "relation_types": dict(stats.relation_types),

@@ -1,0 +1,112 @@
+"""The Ray engine's parts that need no Ray: shards of the input, writing a
+shard, the manifest (resume, changed settings, starting over)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from biorel import io
+from biorel.errors import BiorelError
+from biorel.extract.ray_engine import MANIFEST, Shard, ShardManifest, input_files, plan_shards, read_shard, write_shard
+from biorel.models.testing import toy_corpus
+
+DOCS = toy_corpus(24, seed=5)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "in.pubtator"
+    io.write(DOCS, path)
+    return path
+
+
+def test_a_file_is_cut_into_shards_of_shard_docs(corpus):
+    files = input_files(corpus, None)
+    assert files == [(corpus.absolute(), "pubtator")]
+    shards = plan_shards(files, 10, lenient=False, reader_options=None)
+    assert [(s.id, s.start, s.count) for s in shards] == [("00000", 0, 10), ("00001", 10, 10), ("00002", 20, 4)]
+    read = [d.id for s in shards for d in read_shard(s, False, None)]
+    assert read == [d.id for d in DOCS]  # every document once, in order
+
+
+def test_each_file_of_a_folder_is_a_shard(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    io.write(DOCS[:5], folder / "b.pubtator")
+    io.write(DOCS[5:7], folder / "a.jsonl")
+    (folder / "_notes.txt").write_text("not an input")
+    files = input_files(folder, None)
+    assert [(p.name, fmt) for p, fmt in files] == [("a.jsonl", "jsonl"), ("b.pubtator", "pubtator")]
+    shards = plan_shards(files, None, lenient=False, reader_options=None)
+    assert [(s.id, s.start, s.count) for s in shards] == [("00000", 0, None), ("00001", 0, None)]
+    assert [len(list(read_shard(s, False, None))) for s in shards] == [2, 5]
+    assert [s.count for s in plan_shards(files, 3, lenient=False, reader_options=None)] == [2, 3, 2]
+
+
+def test_write_shard_one_file_or_one_part(tmp_path):
+    shard = Shard("00007", "x", "pubtator")
+    assert write_shard(iter(DOCS[:3]), shard, tmp_path, "jsonl", {}) == ["shard-00007.jsonl"]
+    assert [d.id for d in io.read(tmp_path / "shard-00007.jsonl")] == [d.id for d in DOCS[:3]]
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "pq"
+    out.mkdir()
+    outputs = write_shard(iter(DOCS[:3]), shard, out, "parquet", {"provenance": {"model": "m", "model_version": "v1"}})
+    assert outputs == [f"{t}/part-00007.parquet" for t in ("documents", "entities", "mentions", "relations")]
+    assert [d.id for d in io.read(out, "parquet")] == [d.id for d in DOCS[:3]]
+
+
+def record(shard: Shard, out) -> dict:
+    outputs = write_shard(iter(DOCS[shard.start : shard.start + shard.count]), shard, out, "jsonl", {})
+    return {**shard.__dict__, "shard": shard.id, "docs": shard.count, "ids_sha256": "-", "outputs": outputs, "seconds": 0.1}
+
+
+def test_manifest_resumes_listed_shards_whose_outputs_exist(corpus, tmp_path):
+    shards = plan_shards(input_files(corpus, None), 10, lenient=False, reader_options=None)
+    out = tmp_path / "out"
+    out.mkdir()
+    with ShardManifest(out) as m:
+        assert m.start({"mode": "extract"}, shards, resume=True) == {}
+        m.add(record(shards[0], out))
+        m.add(record(shards[1], out))
+    (out / "shard-00001.jsonl").unlink()  # listed, but its output is gone: done again
+    with (out / MANIFEST).open("a") as fh:
+        fh.write('{"shard": "00002", "inp')  # a line torn by kill -9
+    with ShardManifest(out) as m:
+        assert set(m.start({"mode": "extract"}, shards, resume=True)) == {"00000"}
+        assert [p.code for p in m.diagnostics] == ["E052"]
+    with ShardManifest(out) as m, pytest.raises(BiorelError) as e:
+        m.start({"mode": "relate"}, shards, resume=True)
+    assert e.value.code == "E553" and "mode" in str(e.value)
+    with ShardManifest(out) as m, pytest.raises(BiorelError) as e:
+        m.start({"mode": "extract"}, plan_shards(input_files(corpus, None), 5, lenient=False, reader_options=None), resume=True)
+    assert e.value.code == "E553"
+
+
+def test_starting_over_removes_the_outputs_of_the_earlier_run(corpus, tmp_path):
+    shards = plan_shards(input_files(corpus, None), 10, lenient=False, reader_options=None)
+    out = tmp_path / "out"
+    out.mkdir()
+    with ShardManifest(out) as m:
+        m.start({"mode": "extract"}, shards, resume=True)
+        m.add(record(shards[0], out))
+    record(shards[1], out)  # written, not yet listed: a run killed in between
+    (out / "notes.txt").write_text("the user's own file")
+    with ShardManifest(out) as m:
+        assert m.start({"mode": "relate"}, shards, resume=False) == {}
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "notes.txt"]
+    assert [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()] == [{"run": {"mode": "relate"}}]
+
+
+def test_cli_refuses_an_unknown_engine_and_a_file_as_output(corpus, tmp_path):
+    from typer.testing import CliRunner
+
+    from biorel.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["extract", str(corpus), "-o", str(tmp_path / "o"), "--engine", "spark"])
+    assert r.exit_code == 1 and "E555" in r.output
+    (tmp_path / "file").write_text("x")
+    r = runner.invoke(app, ["extract", str(corpus), "-o", str(tmp_path / "file"), "--engine", "ray"])
+    assert r.exit_code == 1 and "E554" in r.output
