@@ -153,6 +153,14 @@ def test_bad_options_are_refused_before_ray_starts(model_dir, tmp_path):
     assert e.value.code == "E171"
 
 
+def test_an_address_other_than_the_connected_cluster_is_refused(local_ray, model_dir, tmp_path):
+    corpus = tmp_path / "in.pubtator"
+    io.write(TOY[:3], corpus)
+    with pytest.raises(BiorelError) as e:
+        extract_ray(corpus, model_dir, tmp_path / "o", address="10.255.255.1:6379", progress=False)
+    assert e.value.code == "E551" and "already connected" in str(e.value)
+
+
 # ---------------------------------------------------------------- a real cluster, kill -9
 
 

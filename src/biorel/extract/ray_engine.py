@@ -381,6 +381,9 @@ def ray_session(address: str | None, num_cpus: int):
     (and stops the local instance) only if it connected."""
     ray = _import_ray()
     if ray.is_initialized():
+        connected = ray.get_runtime_context().gcs_address
+        if address not in (None, "auto", connected):
+            raise error("E551", address=address, reason=f"this process is already connected to the Ray cluster at {connected}")
         yield ray
         return
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
@@ -557,6 +560,7 @@ class ExtractActor:
         import torch
 
         torch.set_num_threads(settings["threads"])
+        os.environ.setdefault("RAYON_NUM_THREADS", str(settings["threads"]))  # the tokenizer's thread pool, before its first use
         self.settings = settings
         self.loaded = load_for_extraction(
             settings["model"],
