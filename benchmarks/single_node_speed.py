@@ -15,12 +15,14 @@ the same precision (``--precision auto``):
   (``--old-rev``, checked out into a temporary ``git worktree``);
 * ``extract``: ``biorel.extract.extract`` as it is now;
 * ``ray-1`` / ``ray-2``: ``biorel extract --engine ray`` with 1 and 2 workers
-  of one thread each on a local Ray.
+  of one thread each on a local Ray, the input cut into shards of
+  ``--shard-docs`` documents.
 
 The single-process variants use ``--threads`` torch threads. Time runs from
 before the model is loaded to the last document written; the rate after
-start-up leaves out loading the model (and, for Ray, starting Ray and its
-actors). ``--repeats`` runs the whole series that many times, interleaved, and
+start-up leaves out loading the model (for Ray: everything before the first
+shard began, i.e. the driver's option check, starting Ray and its actors and
+loading their models). ``--repeats`` runs the whole series that many times, interleaved, and
 reports each variant's median. The predictions of every ``extract`` variant are
 scored against the gold (NER strict and end-to-end relations), so that speed
 and accuracy are read together.
@@ -97,7 +99,7 @@ def run_extract(gold: Path, work: Path, threads: int, tag: str) -> dict:
     return {"pred": str(pred), "seconds": end - t0, "startup_seconds": ready - t0, "documents": stats.written, "code": biorel.__file__}
 
 
-def run_ray(gold: Path, work: Path, workers: int) -> dict:
+def run_ray(gold: Path, work: Path, workers: int, shard_docs: int) -> dict:
     import shutil
 
     from biorel.extract.ray_engine import extract_ray
@@ -105,12 +107,14 @@ def run_ray(gold: Path, work: Path, workers: int) -> dict:
     out = work / f"ray-{workers}"
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
-    stats = extract_ray(gold, _model_dir(), out, workers=workers, threads_per_worker=1, mode="extract", output_format="jsonl")
-    end = time.perf_counter()
+    stats = extract_ray(
+        gold, MODEL, out, workers=workers, threads_per_worker=1, shard_docs=shard_docs, mode="extract", output_format="jsonl", progress=False
+    )
+    seconds = time.perf_counter() - t0
     pred = work / f"pred.ray-{workers}.jsonl"
     _concat_shards(out, pred)
-    startup = float(getattr(stats, "startup_seconds", 0.0) or 0.0)
-    return {"pred": str(pred), "seconds": end - t0, "startup_seconds": startup, "documents": stats.documents}
+    working = stats.seconds - stats.startup_seconds  # from the first shard's start to the last result
+    return {"pred": str(pred), "seconds": seconds, "startup_seconds": seconds - working, "documents": stats.written, "shards": stats.shards}
 
 
 def _concat_shards(folder: Path, pred: Path) -> None:
@@ -125,7 +129,7 @@ def child(args) -> None:
 
     work, gold = Path(args.out), Path(args.out) / "test.gold.jsonl"
     if args.variant.startswith("ray-"):
-        res = run_ray(gold, work, int(args.variant.split("-")[1]))
+        res = run_ray(gold, work, int(args.variant.split("-")[1]), args.shard_docs)
     else:
         torch.set_num_threads(args.threads)
         if args.variant == "naive":
@@ -152,7 +156,7 @@ def _run_variant(variant: str, args, old_tree: Path | None) -> dict:
     env = dict(os.environ)
     if variant == "extract-old":
         env["PYTHONPATH"] = f"{old_tree / 'src'}{os.pathsep}{env.get('PYTHONPATH', '')}"
-    cmd = [sys.executable, __file__, "--out", args.out, "--threads", str(args.threads), "--variant", variant]
+    cmd = [sys.executable, __file__, "--out", args.out, "--threads", str(args.threads), "--shard-docs", str(args.shard_docs), "--variant", variant]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parent)
     line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     if proc.returncode or not line:
@@ -210,6 +214,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="torch threads of the single-process variants")
     ap.add_argument("--limit", type=int, default=None, help="only the first N test documents")
     ap.add_argument("--repeats", type=int, default=1, help="run the series this many times (interleaved); medians are reported")
+    ap.add_argument("--shard-docs", type=int, default=25, help="documents per Ray shard")
     ap.add_argument("--old-rev", default="923f447", help="the revision of 'extract-old'")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--variant", help=argparse.SUPPRESS)

@@ -109,6 +109,8 @@ class RayExtractStats(ExtractStats):
     manifest: str = ""
     #: seconds from the start of the Ray job to the first finished shard (actors starting, models loading)
     first_result_seconds: float = 0.0
+    #: seconds from the start of the Ray job until the first shard began (Ray and its actors starting, models loading)
+    startup_seconds: float = 0.0
     #: lenient reading: input problems skipped, and the first few
     input_problems: int = 0
     first_problems: list[str] = field(default_factory=list)
@@ -293,7 +295,7 @@ def _run_shards(todo: list[Shard], settings, manifest: ShardManifest, stats: Ray
     failed: list[dict[str, Any]] = []
     attempts = manifest.folder / ATTEMPTS
     shutil.rmtree(attempts, ignore_errors=True)
-    t0 = time.perf_counter()
+    t0, wall0 = time.perf_counter(), time.time()
     with ray_session(address, stats.workers * stats.threads_per_worker) as ray:
         console.print(_start_line(stats, len(todo), ray), markup=False, highlight=False, soft_wrap=True)
         with _quiet_ray_data(ray), _progress(console, progress) as bar:
@@ -306,6 +308,8 @@ def _run_shards(todo: list[Shard], settings, manifest: ShardManifest, stats: Ray
                     continue
                 manifest.add(result)
                 stats.add_shard(result)
+                began = result["started_at"] - wall0  # node clocks: the same machine, or NTP-close
+                stats.startup_seconds = min(stats.startup_seconds, began) if stats.shards_done > 1 else began
                 bar.update(task, advance=result["docs"])
     stats.seconds = time.perf_counter() - t0
     if not failed:
@@ -581,7 +585,7 @@ class ExtractActor:
     def run(self, shard: Shard) -> dict[str, Any]:
         """Extract ``shard``: its result (what the manifest records, plus what
         was found), or ``{"shard", "input", "error"}`` for a biorel error."""
-        t0 = time.perf_counter()
+        t0, started_at = time.perf_counter(), time.time()
         out = Path(self.settings["output"])
         tries = _attempt(out, shard)
         if tries > self.settings["retries"] + 1:
@@ -603,6 +607,7 @@ class ExtractActor:
             "ids_sha256": digest.hexdigest(),
             "outputs": outputs,
             "seconds": round(time.perf_counter() - t0, 3),
+            "started_at": started_at,
             "without_entities": stats.without_entities,
             "mention_types": dict(stats.mention_types),
             "relation_types": dict(stats.relation_types),
