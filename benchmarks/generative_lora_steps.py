@@ -4,8 +4,8 @@
 mean target-token loss on the set before and after, seconds per optimizer step
 and tokens (prompt + target) per second of training, then greedy decoding of a
 few documents with and without the copy constraint (new tokens per second, and
-how many outputs parse). A sanity check that training runs and learns, not a
-learning curve.
+how many outputs parse). ``--autocast`` trains with bf16 autocast. A sanity check
+that training runs and learns, not a learning curve.
 
     python benchmarks/generative_lora_steps.py --steps 8 --batch 2 --lr 1e-3 --json /tmp/gen_steps.json
 """
@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def mean_loss(model, items) -> float:
-    """Target-token loss over ``items``, one document at a time, no gradients."""
+    """Target-token loss over ``items``, one document at a time, fp32, no gradients."""
+    model.set_train_autocast(False)
     model.net.eval()
     with torch.no_grad():
         losses = [float(model.loss([it])[0]) for it in items]
@@ -78,6 +79,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--decode-docs", type=int, default=2)
+    ap.add_argument("--autocast", action="store_true", help="train with bf16 autocast (what training.bf16 = auto picks where it is faster)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -89,6 +91,7 @@ def main() -> None:
     build_s = time.perf_counter() - t0
     items = [model.prepare(d) for d in docs]
     before = mean_loss(model, items)
+    model.set_train_autocast(args.autocast)
     steps = train_steps(model, items, args.steps, args.batch, args.lr)
     after = mean_loss(model, items)
     timed = steps[1:] or steps  # the first step warms up
@@ -100,6 +103,7 @@ def main() -> None:
         "documents": len(docs),
         "build_seconds": round(build_s, 1),
         "trainable_parameters": sum(p.numel() for p in model.net.parameters() if p.requires_grad),
+        "bf16_autocast": args.autocast,
         "loss_before": round(before, 4),
         "loss_after": round(after, 4),
         "seconds_per_step": round(sum(s["seconds"] for s in timed) / len(timed), 2),

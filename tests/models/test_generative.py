@@ -80,6 +80,14 @@ def test_outputs_are_parsed_and_grounded_and_nothing_is_dropped(trained):
     assert doc.mentions == [] and "output" not in doc.metadata  # the input is not changed
 
 
+def test_a_name_across_two_passages_gets_no_mention_and_is_counted(trained):
+    model, _ = trained
+    doc = Document("d", [Passage(0, "Lithium.", "title"), Passage(9, "Ulcers in rats.", "abstract")])
+    pred = model._to_document(doc, [WindowOutput("Lithium. Ulcers @Chemical@ rats @Disease@ @CID@", True, 0, 12)])
+    assert check_document(pred) == [] and [m.text for m in pred.mentions] == ["rats"]
+    assert len(pred.relations) == 1 and pred.metadata["generation"]["mentions_across_passages"] == 1
+
+
 def test_abroad_outputs_take_the_argument_types_and_score(lm):
     from biorel.evaluation import evaluate
     from biorel.types import Example

@@ -93,6 +93,7 @@ def test_ignore_case_and_reserved_words():
         assert accepts(a, "Diacarnus sp. produces Nuapapuin A")
         assert not accepts(a, "Diacarnus sp. produces sp. overproduces X")  # 'produces' inside a name
         assert not accepts(a, "Diacarnus sp. produces X; or Y")  # the separator inside a name
+        assert not a.run(b"Diacarnus sp. produces sp. overproduce")  # a name that could never be closed
 
 
 def test_the_token_table_reads_tokens_as_bytes(lm, table):
@@ -149,6 +150,7 @@ def test_random_walks_through_the_allowed_tokens_copy_the_input(table, text, sec
     state, out = a.start, b""
     for _ in range(40):
         options = a.allowed(state, table)
+        assert options or a.can_end(state)  # never a dead end
         if not options or (a.can_end(state) and rng.random() < 0.2):
             break
         piece = table.data[rng.choice(options)]
@@ -192,3 +194,4 @@ def test_random_language_models_copy_the_input(lm, table, text, seed, beams, for
     names, skipped = _names(output, form)
     assert all(n in text for n in names)
     assert not skipped or (not ended and [i for i, *_ in skipped] == [len(names) // 2])
+    assert constraint.log.dead_ends == 0 and constraint.log.steps > 0

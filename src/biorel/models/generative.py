@@ -78,6 +78,8 @@ class DecodingSettings(_Section):
     num_beams: int = Field(4, ge=2)
     constrained: bool = True
     ignore_case: bool = False
+    #: the longest name a constrained output may copy (UTF-8 bytes: characters for ASCII)
+    max_name_bytes: int = Field(128, ge=1)
 
 
 class GenerativeConfig(ModelConfig):
@@ -385,7 +387,8 @@ class GenerativeRE(BiorelModel):
         pieces = [(max(p.offset, a) - a, min(p.end, b) - a) for p in doc.passages if p.offset < b and p.end > a]
         if self._grammar is None:
             self._grammar = build_grammar(self.form, self.labels.signatures)
-        automaton = CopyAutomaton(self._grammar, doc.text[a:b], pieces, ignore_case=self.cfg.decoding.ignore_case)
+        dec = self.cfg.decoding
+        automaton = CopyAutomaton(self._grammar, doc.text[a:b], pieces, ignore_case=dec.ignore_case, max_name_bytes=dec.max_name_bytes)
         return CopyConstraint(automaton, self.token_table(), self.base.eos_id, prefix)
 
     def _generation_config(self):

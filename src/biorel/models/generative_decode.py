@@ -17,14 +17,17 @@ text. Its state is a set of configurations:
   there). A slot starts at a word boundary (not on a space, a hyphen, a slash
   or closing punctuation), never crosses a passage boundary, may not hold the
   form's reserved strings (the separator, a line break, the relation word or
-  ``@``), and may be closed only where the input has a word boundary after a
-  character that is not a space, a hyphen, a slash or opening punctuation.
+  ``@``), may be closed only where the input has a word boundary after a
+  character that is not a space, a hyphen, a slash or opening punctuation,
+  and is at most ``max_name_bytes`` long.
 
 Because a slot is only ever extended by a byte the input has next to one of its
 occurrences, **every entity string of an output that the automaton accepts is a
 substring of the input** (starting and ending at word boundaries, inside one
 passage; with ``ignore_case``, up to ASCII case), and each item parses back into
-exactly its two slot texts.
+exactly its two slot texts. A slot is kept only while it can still be closed (a
+valid end lies ahead before the passage ends, the length limit, or a reserved
+string), so every accepted prefix can be completed byte by byte.
 
 :class:`TokenTable` maps a tokenizer's ids to the bytes they stand for
 (byte-level BPE such as GPT-2, SmolLM2 and Qwen, where a leading space is part of
@@ -35,7 +38,9 @@ valid are allowed, whatever the token boundaries. A token may thus close one
 slot, cross the fixed text and open the next (``" produces"`` then ``" strept"``).
 :class:`CopyConstraint` is the ``LogitsProcessor`` that applies it at every step
 of greedy or beam search; EOS is allowed where the output may end (and, so that
-generation can never get stuck, at a dead end, which is reported).
+generation can never get stuck, at a dead end: a state whose next bytes no token
+of the vocabulary spells alone, which byte-level vocabularies never have; it
+is reported).
 """
 
 from __future__ import annotations
@@ -158,10 +163,21 @@ class CopyAutomaton:
     ``pieces``: the ``[start, end)`` character spans of the text that a slot may
     copy from, one per passage (default: the whole text). ``ignore_case``: a
     slot copies the input up to ASCII case (``nuapapuin B`` may be written
-    ``Nuapapuin B``); reserved strings are then refused in any case."""
+    ``Nuapapuin B``); reserved strings are then refused in any case.
+    ``max_name_bytes``: the longest slot (UTF-8 bytes); a model that keeps
+    copying the input must close the name there."""
 
-    def __init__(self, grammar: Grammar, text: str, pieces: Sequence[tuple[int, int]] | None = None, *, ignore_case: bool = False):
+    def __init__(
+        self,
+        grammar: Grammar,
+        text: str,
+        pieces: Sequence[tuple[int, int]] | None = None,
+        *,
+        ignore_case: bool = False,
+        max_name_bytes: int = 128,
+    ):
         self.grammar = grammar
+        self.max_name_bytes = max_name_bytes
         self.buf = text.encode()
         self.ignore_case = ignore_case
         #: the bytes a slot is compared with (ASCII-lowercased when ignoring case)
@@ -180,8 +196,8 @@ class CopyAutomaton:
         return trie
 
     def _index_bytes(self, text: str, pieces: Sequence[tuple[int, int]]) -> None:
-        """Per byte: its piece (-1 outside every piece), whether a slot may start
-        there or end before it, and the shortest reserved string ending before it."""
+        """Per byte: its piece (-1 outside every piece), and whether a slot may
+        start there or end before it; then the slots' limits."""
         n = len(self.buf)
         piece_of_char = [-1] * len(text)
         for k, (a, b) in enumerate(pieces):
@@ -202,13 +218,32 @@ class CopyAutomaton:
             self.end_ok[pos] = bool(prev) and piece_of_char[c - 1] >= 0 and not prev.isspace() and prev not in NO_END and not joined
             pos += width
         self.end_ok[n] = bool(text) and piece_of_char[-1] >= 0 and not text[-1].isspace() and text[-1] not in NO_END
-        self.forbid = [n + 2] * (n + 1)
+        self._index_limits()
+
+    def _index_limits(self) -> None:
+        """``limit[s]``: the furthest end of a slot starting at byte ``s`` (its
+        piece's end, ``max_name_bytes``, and before the end of any reserved
+        string that starts at or after ``s``); ``next_end[e]``: the first
+        position at or after ``e`` where a slot may end. A slot ``[s, e)`` is
+        kept only while ``next_end[e] <= limit[s]``: it can still be closed, so
+        the automaton never walks into a name it cannot finish."""
+        n = len(self.key)
+        reserved_end = [n + 1] * (n + 2)  # min end of a reserved string starting at or after s
         for r in self.grammar.reserved:
             for m in re.finditer(re.escape(self._fold(r)), self.key):
-                self.forbid[m.end()] = min(self.forbid[m.end()], len(r))
+                reserved_end[m.start()] = min(reserved_end[m.start()], m.end())
+        for s in range(n - 1, -1, -1):
+            reserved_end[s] = min(reserved_end[s], reserved_end[s + 1])
+        piece_end = [0] * (n + 1)
+        for s in range(n - 1, -1, -1):
+            piece_end[s] = piece_end[s + 1] if s + 1 < n and self.piece[s + 1] == self.piece[s] else s + 1
+        self.limit = [min(reserved_end[s] - 1, piece_end[s], s + self.max_name_bytes) for s in range(n)]
+        self.next_end = [n + 1] * (n + 2)
+        for e in range(n, -1, -1):
+            self.next_end[e] = e if self.end_ok[e] else self.next_end[e + 1]
         firsts: dict[int, set[int]] = {}
         for s in range(n):
-            if self.start_ok[s] and self.forbid[s + 1] > 1:
+            if self.start_ok[s] and self.next_end[s + 1] <= self.limit[s]:
                 firsts.setdefault(self.key[s], set()).add(s + 1)
         self._firsts = {b: frozenset(e) for b, e in firsts.items()}
 
@@ -255,9 +290,10 @@ class CopyAutomaton:
         return frozenset(out)
 
     def _extend(self, ends: frozenset[int], length: int, b: int) -> frozenset[int]:
-        """The ends of the slot text extended by byte ``b``."""
-        key, piece, forbid, n = self.key, self.piece, self.forbid, len(self.key)
-        return frozenset(e + 1 for e in ends if e < n and key[e] == b and piece[e] == piece[e - length] and forbid[e + 1] > length + 1)
+        """The ends of the slot text extended by byte ``b`` (only those from
+        which the slot can still be closed)."""
+        key, limit, next_end, n = self.key, self.limit, self.next_end, len(self.key)
+        return frozenset(e + 1 for e in ends if e < n and key[e] == b and next_end[e + 1] <= limit[e - length])
 
     def _step_one(self, c: tuple, b: int) -> tuple | None:
         kind = c[0]

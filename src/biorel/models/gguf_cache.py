@@ -100,8 +100,9 @@ def _build(name: str, gguf: Path, digest: str, target: Path) -> dict[str, Any]:
     info = {"name": name, "gguf": gguf.name, "sha256": digest, "size": gguf.stat().st_size, "transformers": transformers.__version__}
     with atomic_dir(target) as tmp:
         try:
-            tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+            common = dict(gguf_file=gguf.name, local_files_only=True, trust_remote_code=False)
+            tok = AutoTokenizer.from_pretrained(str(gguf.parent), **common)
+            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), dtype=torch.float32, **common)
         except (OSError, ValueError, ImportError, KeyError) as e:
             raise error("E563", name=name, path=str(target), reason=str(e).splitlines()[0]) from None
         _fix_special_tokens(tok, model.config, gguf)
