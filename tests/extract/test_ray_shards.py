@@ -110,3 +110,17 @@ def test_cli_refuses_an_unknown_engine_and_a_file_as_output(corpus, tmp_path):
     (tmp_path / "file").write_text("x")
     r = runner.invoke(app, ["extract", str(corpus), "-o", str(tmp_path / "file"), "--engine", "ray"])
     assert r.exit_code == 1 and "E554" in r.output
+
+
+@pytest.mark.parametrize("shard_docs", [1, 3, 4, 100])
+def test_a_split_file_gives_each_shard_its_own_documents(corpus, tmp_path, shard_docs):
+    files = input_files(corpus, None)
+    by_range = plan_shards(files, shard_docs, lenient=False, reader_options=None)
+    split = plan_shards(files, shard_docs, lenient=False, reader_options=None, split_dir=tmp_path / "_input")
+    # the same ranges of the same input (what the manifest records), each now with its own file
+    assert [(s.id, s.input, s.start, s.count) for s in split] == [(s.id, s.input, s.start, s.count) for s in by_range]
+    assert all(s.split and s.split.startswith(str(tmp_path / "_input")) for s in split)
+    for a, b in zip(by_range, split):
+        assert [d.to_dict() for d in read_shard(b, False, None)] == [d.to_dict() for d in read_shard(a, False, None)]
+    ids = [d.id for s in split for d in read_shard(s, False, None)]
+    assert ids == [d.id for d in io.read(corpus)]  # every document once, in order

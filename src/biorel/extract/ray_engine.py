@@ -57,6 +57,9 @@ from . import ExtractStats, check_options, load_for_extraction, predict_document
 MANIFEST = "_manifest.jsonl"
 #: attempts at each shard of the current run (one small file per shard being done)
 ATTEMPTS = "_attempts"
+#: a single input file cut into shards is split into one biorel JSONL file per shard here
+#: (removed once every shard is done), so that each actor reads only its own documents
+SPLIT = "_input"
 SHARD_PREFIX = "shard-"
 #: shard size of a single input file when ``shard_docs`` is not given
 DEFAULT_SHARD_DOCS = 1000
@@ -92,6 +95,8 @@ class Shard:
     format: str
     start: int = 0
     count: int | None = None
+    #: the shard's documents split off into their own biorel JSONL file (see :func:`split_file`)
+    split: str | None = None
 
 
 @dataclass
@@ -192,12 +197,18 @@ def extract_ray(
         shard_docs = DEFAULT_SHARD_DOCS
     run = {"inputs": [[str(p), fmt, p.stat().st_size] for p, fmt in files], "shard_docs": shard_docs, **settings}
     with exclusive_lock(out), ShardManifest(out) as manifest:
-        shards = plan_shards(files, shard_docs, lenient=lenient, reader_options=reader_options)
+        split = out / SPLIT if len(files) == 1 and shard_docs is not None else None
+        read_problems = Diagnostics()
+        shards = plan_shards(files, shard_docs, lenient=lenient, reader_options=reader_options, split_dir=split, diagnostics=read_problems)
         done = manifest.start({k: run[k] for k in RUN_KEYS}, shards, resume)
         stats = _new_stats(out, manifest, settings["precision"], shards, done, workers, threads_per_worker, address)
         todo = [s for s in shards if s.id not in done]
         if todo:
             _run_shards(todo, settings, manifest, stats, address=address, progress=progress, console=console)
+        if split is not None:  # every shard is done (_run_shards raised otherwise)
+            shutil.rmtree(split, ignore_errors=True)
+        stats.input_problems += len(read_problems)
+        stats.first_problems.extend(str(p) for p in list(read_problems)[: max(0, 3 - len(stats.first_problems))])
     _add_warnings(stats, manifest, input, console)
     return stats
 
@@ -441,11 +452,29 @@ def input_files(input: str | os.PathLike, input_format: str | None) -> list[tupl
     return [(p.absolute(), (given or io.detect_format(p)).name) for p in paths]
 
 
-def plan_shards(files: list[tuple[Path, str]], shard_docs: int | None, *, lenient: bool, reader_options: dict[str, Any] | None) -> list[Shard]:
+def plan_shards(
+    files: list[tuple[Path, str]],
+    shard_docs: int | None,
+    *,
+    lenient: bool,
+    reader_options: dict[str, Any] | None,
+    split_dir: Path | None = None,
+    diagnostics: Diagnostics | None = None,
+) -> list[Shard]:
     """The shards of ``files``: one per file, or ranges of ``shard_docs``
-    documents (the documents are counted by reading each file once)."""
+    documents (the documents are counted by reading each file once). With
+    ``split_dir``, that one read also writes each range to its own JSONL file
+    there (:func:`split_file`), and the shards are those files: an actor then
+    reads its own documents only, not the file up to them."""
     shards: list[Shard] = []
     for path, fmt in files:
+        if shard_docs is not None and split_dir is not None:
+            shards.extend(
+                split_file(
+                    path, fmt, shard_docs, split_dir, first=len(shards), lenient=lenient, reader_options=reader_options, diagnostics=diagnostics
+                )
+            )
+            continue
         if shard_docs is None:
             ranges = [(0, None)]
         else:
@@ -456,6 +485,35 @@ def plan_shards(files: list[tuple[Path, str]], shard_docs: int | None, *, lenien
     return shards
 
 
+def split_file(
+    path: Path,
+    fmt: str,
+    shard_docs: int,
+    folder: Path,
+    *,
+    first: int,
+    lenient: bool,
+    reader_options: dict[str, Any] | None,
+    diagnostics: Diagnostics | None = None,
+) -> list[Shard]:
+    """Stream ``path`` once into files of ``shard_docs`` documents
+    (``folder/NNNNN.jsonl``, biorel JSONL, each written atomically): the
+    shards of ``path`` (documents ``start`` to ``start + count``) with their
+    ``split`` file. Records a lenient read skips go to ``diagnostics``."""
+    from .. import io
+
+    folder.mkdir(parents=True, exist_ok=True)
+    docs = _read(str(path), fmt, lenient, reader_options, diagnostics if diagnostics is not None else Diagnostics())
+    shards: list[Shard] = []
+    while block := list(islice(docs, shard_docs)):
+        shard_id = f"{first + len(shards):05d}"
+        target = folder / f"{shard_id}.jsonl"
+        io.write(block, target, "jsonl")
+        start = shard_docs * len(shards)
+        shards.append(Shard(shard_id, str(path), fmt, start, len(block), split=str(target)))
+    return shards
+
+
 def _read(path: str, fmt: str, lenient: bool, reader_options: dict[str, Any] | None, diagnostics: Diagnostics | None) -> Iterator[Document]:
     from .. import io
 
@@ -463,7 +521,10 @@ def _read(path: str, fmt: str, lenient: bool, reader_options: dict[str, Any] | N
 
 
 def read_shard(shard: Shard, lenient: bool, reader_options: dict[str, Any] | None, diagnostics: Diagnostics | None = None) -> Iterator[Document]:
-    """The documents of ``shard``, streamed (the file is read from its start)."""
+    """The documents of ``shard``, streamed: its split file, else its input
+    file read from the start."""
+    if shard.split is not None:
+        return _read(shard.split, "jsonl", False, None, None)
     docs = _read(shard.input, shard.format, lenient, reader_options, diagnostics)
     return islice(docs, shard.start, None if shard.count is None else shard.start + shard.count)
 
