@@ -214,7 +214,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="torch threads of the single-process variants")
     ap.add_argument("--limit", type=int, default=None, help="only the first N test documents")
     ap.add_argument("--repeats", type=int, default=1, help="run the series this many times (interleaved); medians are reported")
-    ap.add_argument("--shard-docs", type=int, default=25, help="documents per Ray shard")
+    ap.add_argument("--shard-docs", type=int, default=50, help="documents per Ray shard")
     ap.add_argument("--old-rev", default="923f447", help="the revision of 'extract-old'")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--variant", help=argparse.SUPPRESS)
