@@ -236,6 +236,9 @@ class Errors:
     E565 = "The adapter in {path} does not fit the base model '{name}': {reason}."
     E566 = "Invalid generation option {option}: {reason}."
     E567 = "LoRA target modules {modules} are not layers of the base model '{name}'; its linear layers: {choices} (or 'all-linear')."
+    E568 = "Nothing to train: {reason}. Set model.adapter = true to train LoRA adapters; a prompted model is used as it is (save it, then predict or extract with it)."
+    E569 = "The generative model needs {k} in-context example(s) (model.shots) but {reason}."
+    E570 = "The tokenizer of the base model '{name}' has no chat template, which model.chat = true needs; set model.chat = false to use model.prompt as plain text."
     # MLM pretraining and the DAPT corpus (E580-E599)
     E580 = "Corpus source {path} cannot be read: {reason}."
     E581 = "Not enough text to pretrain on in {path}: {reason}."

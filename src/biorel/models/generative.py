@@ -30,6 +30,12 @@ does not depend on its batch.
 Saving writes the adapter only (``model.safetensors``, peft's key names, and
 ``adapter_config.json``) with ``base_model.json`` naming the base and its
 fingerprint; loading puts the adapter back on the same base (E565 otherwise).
+
+Prompting without adapters (``model.adapter = false``, :meth:`GenerativeRE.prompted`)
+is the same model with the base alone: zero-shot, or with ``model.shots`` worked
+examples from the documents it was built from (never the document being read),
+as plain text or through the chat template (:mod:`.generative_prompt`); its
+folder holds no tensors, and ``shots.json`` holds the examples.
 """
 
 from __future__ import annotations
@@ -42,16 +48,18 @@ from pathlib import Path
 from typing import Any, Literal
 from collections.abc import Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..config import ModelConfig
 from ..errors import error
 from ..registry import registry
 from ..types import Document
 from .base import BiorelModel, Capabilities, resolve_mode
+from .generative_prompt import Shot, chat_prompt, check_chat_template, pick_shots, plain_prompt, shot_pool, text_key, with_answer
 from .linearize import SEPARATOR, TextRelation, get_form, ground, parse, relations_of
 
 BASE_FILE = "base_model.json"
+SHOTS_FILE = "shots.json"
 DEFAULT_PROMPT = "Text: {text}\nRelations:"
 
 
@@ -103,6 +111,14 @@ class GenerativeConfig(ModelConfig):
     decoding: DecodingSettings = Field(default_factory=DecodingSettings)
     #: relation types to learn; empty means every type seen in training
     relation_types: list[str] = Field(default_factory=list)
+    #: LoRA adapters on the base; false: the base alone, prompted (nothing to train)
+    adapter: bool = True
+    #: worked examples before the document, from the documents the model was built from (never the document itself)
+    shots: int = Field(0, ge=0)
+    #: the prompt (and the shots) through the tokenizer's chat template
+    chat: bool = False
+    #: the chat's system message (none: the template's own)
+    system: str | None = None
 
     @field_validator("prompt")
     @classmethod
@@ -111,6 +127,12 @@ class GenerativeConfig(ModelConfig):
         if names != ["text"]:
             raise ValueError(f"the prompt must hold '{{text}}' once and no other field (found: {', '.join(names) or 'none'})")
         return v
+
+    @model_validator(mode="after")
+    def _system_needs_chat(self) -> GenerativeConfig:
+        if self.system is not None and not self.chat:
+            raise ValueError("system is the chat's system message: set chat = true as well")
+        return self
 
 
 @dataclass
@@ -230,15 +252,22 @@ class GenerativeRE(BiorelModel):
     pretrained_prefixes = ("base_model.",)
     required_files = ("labels.json", "model.safetensors", BASE_FILE)
 
-    def __init__(self, cfg: GenerativeConfig, labels: GenerativeLabels, base: Any):
+    def __init__(self, cfg: GenerativeConfig, labels: GenerativeLabels, base: Any, shots: Sequence[Shot] = ()):
         from .generative_base import add_adapters
 
         self.cfg = cfg
         self.labels = labels
         self.base = base
         self.form = get_form(cfg.form)
+        if cfg.chat:
+            check_chat_template(base.tokenizer, cfg.base)
         lora = cfg.lora
-        self.net = add_adapters(base, r=lora.r, alpha=lora.alpha, dropout=lora.dropout, target_modules=lora.target_modules, qlora=cfg.qlora)
+        if cfg.adapter:
+            self.net = add_adapters(base, r=lora.r, alpha=lora.alpha, dropout=lora.dropout, target_modules=lora.target_modules, qlora=cfg.qlora)
+        else:
+            self.net = base.model.requires_grad_(False)
+        #: the worked examples a prompt may show (:func:`.generative_prompt.shot_pool`)
+        self.shots = list(shots)
         self.precision = "fp32"
         self.stats = GenerationStats()
         self._autocast = False
@@ -256,8 +285,25 @@ class GenerativeRE(BiorelModel):
 
     @classmethod
     def from_config(cls, cfg: GenerativeConfig, train_docs: Sequence[Document]) -> GenerativeRE:
+        """A new model; ``train_docs`` give the relation types and signatures
+        and, with ``model.shots``, the worked examples (in their order)."""
         labels = GenerativeLabels.from_documents(train_docs, cfg.relation_types)
-        return cls(cfg, labels, cls._load_base(cfg))
+        model = cls(cfg, labels, cls._load_base(cfg))
+        if cfg.shots:
+            model.shots = shot_pool((model._shot(d) for d in train_docs), cfg.shots)
+        return model
+
+    @classmethod
+    def prompted(cls, docs: Sequence[Document], *, base: str = "smollm2-135m", shots: int = 0, **options: Any) -> GenerativeRE:
+        """The base alone, prompted (no adapters, nothing trained): zero-shot,
+        or with ``shots`` worked examples, the first of ``docs`` that are not the
+        document being read. ``docs`` also give the relation types and
+        signatures outputs are read with; ``options`` are other ``[model]`` keys
+        (``form``, ``prompt``, ``chat``, ``system``, ``decoding``, ...)."""
+        from ..config import validate_model_config
+
+        cfg = validate_model_config({**options, "architecture": cls.architecture, "base": base, "adapter": False, "shots": shots})
+        return cls.from_config(cfg, docs)
 
     @classmethod
     def from_saved(cls, folder: Path, cfg: GenerativeConfig, labels: dict[str, Any]) -> GenerativeRE:
@@ -266,7 +312,16 @@ class GenerativeRE(BiorelModel):
         if saved.get("fingerprint") != base.fingerprint:
             reason = f"the adapter was trained on {saved.get('fingerprint')}; this base is {base.fingerprint}"
             raise error("E565", path=str(folder), name=cfg.base, reason=reason)
-        return cls(cfg, GenerativeLabels.from_dict(labels), base)
+        return cls(cfg, GenerativeLabels.from_dict(labels), base, cls._saved_shots(folder, cfg))
+
+    @staticmethod
+    def _saved_shots(folder: Path, cfg: GenerativeConfig) -> list[Shot]:
+        if not cfg.shots:
+            return []
+        try:
+            return [Shot.from_dict(s) for s in json.loads((folder / SHOTS_FILE).read_text("utf-8"))]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise error("E404", path=str(folder), reason=f"{SHOTS_FILE} (the {cfg.shots} worked examples of model.shots): {e}") from None
 
     def _type_maps(self) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
         """``{written: label}`` for the relation, head and tail types, read back
@@ -287,7 +342,8 @@ class GenerativeRE(BiorelModel):
 
     # ---- text, windows, prompts ---------------------------------------------------
     def cost(self, doc: Document) -> int:
-        return max(1, len(doc.text) // 4) + self.cfg.max_new_tokens
+        shown = sum(len(s.text) + len(s.answer) for s in self.shots[: self.cfg.shots])
+        return max(1, (len(doc.text) + shown) // 4) + self.cfg.max_new_tokens
 
     def _windows(self, doc: Document) -> list[tuple[int, int]]:
         from ..sentences import sentence_spans
@@ -299,19 +355,31 @@ class GenerativeRE(BiorelModel):
         starts = [a for a, _ in enc["offset_mapping"]]
         return cut_windows(text, starts, [e for _, e in sentence_spans(doc)], self.cfg.max_length)
 
-    def _prompt_ids(self, text: str) -> list[int]:
-        prompt = self.cfg.prompt.replace("{text}", text)
-        return list(self.base.tokenizer(prompt, verbose=False)["input_ids"])
+    def _shots_for(self, doc: Document) -> list[Shot]:
+        return pick_shots(self.shots, self.cfg.shots, doc) if self.cfg.shots else []
 
-    def _target_ids(self, rels: Sequence[TextRelation]) -> list[int]:
-        target = SEPARATOR.join(self.form.write(r) for r in rels)
-        if target and not self.cfg.prompt.endswith(tuple(string.whitespace)):
-            target = " " + target
+    def _prompt(self, doc: Document, a: int, b: int) -> str:
+        """The prompt of the window ``[a, b)`` of ``doc``, after its shots."""
+        text, shots = doc.text[a:b], self._shots_for(doc)
+        if self.cfg.chat:
+            return chat_prompt(self.base.tokenizer, self.cfg.prompt, text, shots, self.cfg.system)
+        return plain_prompt(self.cfg.prompt, text, shots)
+
+    def _prompt_ids(self, prompt: str) -> list[int]:
+        # a chat template writes its own special tokens
+        return list(self.base.tokenizer(prompt, add_special_tokens=not self.cfg.chat, verbose=False)["input_ids"])
+
+    def _answer(self, rels: Sequence[TextRelation]) -> str:
+        return SEPARATOR.join(self.form.write(r) for r in rels)
+
+    def _target_ids(self, prompt: str, rels: Sequence[TextRelation]) -> list[int]:
+        target = with_answer(prompt, self._answer(rels))
         ids = self.base.tokenizer(target, add_special_tokens=False, verbose=False)["input_ids"] if target else []
         return [*ids, self.base.eos_id]
 
-    # ---- training ------------------------------------------------------------------
-    def prepare(self, doc: Document) -> GenerativeItem:
+    def _window_relations(self, doc: Document) -> tuple[list[tuple[int, int]], list[list[TextRelation]], dict[str, int]]:
+        """The windows of ``doc``, the relations of the types learnt that each
+        names (both arguments in it; the first window when none does) and counts."""
         text = doc.text
         windows = self._windows(doc) or [(0, 0)]
         rels = relations_of(doc)
@@ -323,9 +391,26 @@ class GenerativeRE(BiorelModel):
             outside += not hits
             for k in hits or [0]:
                 per_window[k].append(r)
-        seqs = [(self._prompt_ids(text[a:b]), self._target_ids(rs)) for (a, b), rs in zip(windows, per_window)]
         stats = {"relations": len(kept), "relations_of_other_types": len(rels) - len(kept), "names_not_in_text": outside, "windows": len(windows)}
+        return windows, per_window, stats
+
+    def _shot(self, doc: Document) -> Shot:
+        """``doc`` as a worked example: its first window and that window's target."""
+        windows, per_window, _ = self._window_relations(doc)
+        (a, b), rels = windows[0], per_window[0]
+        return Shot(doc.id, doc.text[a:b], self._answer(rels), text_key(doc.text))
+
+    # ---- training ------------------------------------------------------------------
+    def prepare(self, doc: Document) -> GenerativeItem:
+        windows, per_window, stats = self._window_relations(doc)
+        prompts = [self._prompt(doc, a, b) for a, b in windows]
+        seqs = [(self._prompt_ids(p), self._target_ids(p, rs)) for p, rs in zip(prompts, per_window)]
         return GenerativeItem(doc.id, seqs, stats)
+
+    def parameter_groups(self, lr: float, head_lr: float, weight_decay: float) -> list[dict[str, Any]]:
+        if not self.cfg.adapter:
+            raise error("E568", reason="this generative model has no adapters (model.adapter = false: the base is prompted as it is)")
+        return super().parameter_groups(lr, head_lr, weight_decay)
 
     def _device(self):
         return next(self.net.parameters()).device
@@ -410,7 +495,7 @@ class GenerativeRE(BiorelModel):
         import torch
         from transformers import LogitsProcessorList
 
-        prompt = self._prompt_ids(doc.text[a:b])
+        prompt = self._prompt_ids(self._prompt(doc, a, b))
         ids = torch.tensor([prompt], device=self._device())
         prefix = 1 if self.base.encoder_decoder else len(prompt)
         constraint = self.constraint(doc, a, b, prefix) if self.cfg.decoding.constrained else None
@@ -441,6 +526,7 @@ class GenerativeRE(BiorelModel):
             skipped += [[item, reason] for _, item, reason in bad]
         pred, ungrounded = ground(doc, [self._relabel(r) for r in rels])
         report = {
+            "shots": [s.id for s in self._shots_for(doc)],
             "windows": len(outputs),
             "items": len(rels) + len(skipped),
             "unparsable_items": skipped,
@@ -492,8 +578,11 @@ class GenerativeRE(BiorelModel):
 
     # ---- persistence ---------------------------------------------------------------
     def _adapter_state(self) -> dict[str, Any]:
+        """The adapters' tensors (none for a prompted model)."""
         from peft import get_peft_model_state_dict
 
+        if not self.cfg.adapter:
+            return {}
         return get_peft_model_state_dict(self.net, save_embedding_layers=False)
 
     def state_for_saving(self) -> dict[str, Any]:
@@ -506,13 +595,18 @@ class GenerativeRE(BiorelModel):
         bad = sorted(set(own) ^ set(state)) + [k for k in own if k in state and tuple(own[k].shape) != tuple(state[k].shape)]
         if bad:
             raise error("E414", reason=f"adapter tensors missing, unexpected or of another shape: {bad[:3]}")
+        if not own:
+            return  # a prompted model: no adapters
         device = self._device()
         set_peft_model_state_dict(self.net, {k: v.to(device) for k, v in state.items()})
 
     def write_files(self, folder: Path) -> None:
         info = {"name": self.cfg.base, "fingerprint": self.base.fingerprint, "encoder_decoder": self.base.encoder_decoder}
         (folder / BASE_FILE).write_text(json.dumps(info, indent=2), "utf-8")
-        self.net.peft_config["default"].save_pretrained(str(folder))
+        if self.cfg.adapter:
+            self.net.peft_config["default"].save_pretrained(str(folder))
+        if self.cfg.shots:
+            (folder / SHOTS_FILE).write_text(json.dumps([s.to_dict() for s in self.shots], indent=2, ensure_ascii=False), "utf-8")
 
 
 registry.models.register(GenerativeRE.architecture, GenerativeRE, aliases=("generative",))

@@ -13,6 +13,10 @@ from .testing import CHEMICALS, DISEASES, long_document, toy_corpus
 
 EOS = "<|endoftext|>"
 PAD = "<pad>"
+#: a chat template for the tiny tokenizer: each turn ends with EOS, as in ChatML ("<|im_end|>")
+CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}" + EOS + "\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}"
+)
 
 
 def _training_texts() -> list[str]:
@@ -22,9 +26,9 @@ def _training_texts() -> list[str]:
     return [d.text for d in docs] + [long_document(n_sentences=20).text, words, *typed, " produces β-lactam 5α (3'-O-methyl)."]
 
 
-def make_tiny_bpe_tokenizer(folder: str | Path, vocab_size: int = 420) -> Path:
+def make_tiny_bpe_tokenizer(folder: str | Path, vocab_size: int = 420, chat_template: str | None = CHAT_TEMPLATE) -> Path:
     """Train a byte-level BPE tokenizer on the toy corpus and save it (fast
-    tokenizer files) to ``folder``."""
+    tokenizer files, with ``chat_template`` unless it is ``None``) to ``folder``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -36,22 +40,24 @@ def make_tiny_bpe_tokenizer(folder: str | Path, vocab_size: int = 420) -> Path:
     )
     tok.train_from_iterator(_training_texts(), trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS, pad_token=PAD, bos_token=EOS, clean_up_tokenization_spaces=False)
+    fast.chat_template = chat_template
     folder = Path(folder)
     fast.save_pretrained(str(folder))
     return folder
 
 
-def make_tiny_lm(folder: str | Path, *, seed: int = 0, seq2seq: bool = False, **overrides: Any) -> Path:
+def make_tiny_lm(folder: str | Path, *, seed: int = 0, seq2seq: bool = False, chat_template: str | None = CHAT_TEMPLATE, **overrides: Any) -> Path:
     """A random tiny decoder-only Llama (``seq2seq``: a tiny BART) with the tiny
     BPE tokenizer, saved to ``folder`` in safetensors. Weights are drawn with a
     standard deviation of 0.3 (``initializer_range``): with the usual 0.02 the
     frozen tied embeddings of so small a model cap every logit near 0.6, and
-    adapters alone cannot learn anything."""
+    adapters alone cannot learn anything. ``chat_template``: the tokenizer's
+    (``None``: it has none)."""
     import torch
     from transformers import AutoTokenizer, BartConfig, BartForConditionalGeneration, LlamaConfig, LlamaForCausalLM
 
     folder = Path(folder)
-    make_tiny_bpe_tokenizer(folder)
+    make_tiny_bpe_tokenizer(folder, chat_template=chat_template)
     tok = AutoTokenizer.from_pretrained(str(folder))
     ids = dict(vocab_size=len(tok), eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id)
     torch.manual_seed(seed)
@@ -85,4 +91,4 @@ def tiny_generative_config(lm_folder: str | Path, **model: Any) -> dict[str, Any
     return cfg
 
 
-__all__ = ["make_tiny_bpe_tokenizer", "make_tiny_lm", "tiny_generative_config"]
+__all__ = ["CHAT_TEMPLATE", "make_tiny_bpe_tokenizer", "make_tiny_lm", "tiny_generative_config"]
