@@ -20,6 +20,7 @@ from biorel.models.generative import GenerativeRE
 from biorel.models.generative_prompt import SHOT_SEPARATOR
 from biorel.models.generative_testing import make_tiny_lm, tiny_generative_config
 from biorel.models.linearize import linearize, parse
+from biorel.models.package import package_model
 from biorel.models.testing import toy_corpus
 from biorel.validate import check_document
 
@@ -50,6 +51,7 @@ def test_zero_shot_is_the_base_alone_and_round_trips(lm, docs, tmp_path):
     preds = model.predict(docs[:3])
     for doc, pred in zip(docs, preds):
         assert check_document(pred) == [] and pred.metadata["generation"]["shots"] == []
+        assert pred.metadata["generation"]["prompt_tokens"] == len(model._prompt_ids(model._prompt(doc, 0, len(doc.text))))
         rels, _ = parse(pred.metadata["output"], "typed")
         assert all(name in doc.text for r in rels for name in (r.head, r.tail))  # the same copy constraint
     model.save(tmp_path / "m")
@@ -94,6 +96,8 @@ def test_few_shot_chat_prompt_and_folder(lm, docs, tmp_path):
     shots = json.loads((tmp_path / "m" / "shots.json").read_text())
     assert [s["id"] for s in shots] == ["doc0", "doc1"] and shots[0]["answer"] == linearize(docs[0], "typed")
     assert _outputs(load_model(tmp_path / "m"), docs) == before
+    package_model(tmp_path / "m", tmp_path / "p")
+    assert _outputs(load_model(tmp_path / "p"), docs) == before
     (tmp_path / "m" / "shots.json").unlink()
     with pytest.raises(BiorelError) as e:
         load_model(tmp_path / "m")
@@ -152,3 +156,18 @@ def test_system_needs_chat(lm, docs):
     with pytest.raises(BiorelError) as e:
         _prompted(lm, docs, system="You extract relations.")
     assert e.value.code == "E402" and "model" in str(e.value)
+
+
+def test_biorel_extract_runs_a_prompted_folder(lm, docs, tmp_path):
+    from typer.testing import CliRunner
+
+    from biorel import io
+    from biorel.cli import app
+
+    _prompted(lm, docs, shots=2).save(tmp_path / "m")
+    txt = tmp_path / "in.txt"
+    txt.write_text(docs[0].text.replace("\n", " ") + "\n", "utf-8")
+    res = CliRunner().invoke(app, ["extract", str(txt), "--model", str(tmp_path / "m"), "-o", str(tmp_path / "out.jsonl"), "--lines"])
+    assert res.exit_code == 0, res.output
+    (got,) = io.read(tmp_path / "out.jsonl")
+    assert check_document(got) == [] and len(got.metadata["generation"]["shots"]) == 2

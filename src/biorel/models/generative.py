@@ -176,6 +176,7 @@ class WindowOutput:
     ended: bool
     dead_ends: int
     new_tokens: int
+    prompt_tokens: int = 0
 
 
 @dataclass
@@ -192,6 +193,7 @@ class GenerationStats:
     truncated_windows: int = 0
     dead_ends: int = 0
     new_tokens: int = 0
+    prompt_tokens: int = 0
 
     def add(self, report: Mapping[str, Any]) -> None:
         self.documents += 1
@@ -515,7 +517,7 @@ class GenerativeRE(BiorelModel):
             else self.base.tokenizer.decode(new, skip_special_tokens=True, clean_up_tokenization_spaces=False)
         )
         dead = constraint.log.dead_ends if constraint else 0
-        return WindowOutput(text, ended, dead, len(new))
+        return WindowOutput(text, ended, dead, len(new), len(prompt))
 
     def _to_document(self, doc: Document, outputs: Sequence[WindowOutput]) -> Document:
         rels: list[TextRelation] = []
@@ -536,6 +538,7 @@ class GenerativeRE(BiorelModel):
             "truncated_windows": sum(not o.ended for o in outputs),
             "dead_ends": sum(o.dead_ends for o in outputs),
             "new_tokens": sum(o.new_tokens for o in outputs),
+            "prompt_tokens": sum(o.prompt_tokens for o in outputs),
         }
         pred.metadata["output"] = SEPARATOR.join(o.text.strip() for o in outputs if o.text.strip())
         pred.metadata["generation"] = report
