@@ -110,6 +110,9 @@ def test_cli_refuses_an_unknown_engine_and_a_file_as_output(corpus, tmp_path):
     (tmp_path / "file").write_text("x")
     r = runner.invoke(app, ["extract", str(corpus), "-o", str(tmp_path / "file"), "--engine", "ray"])
     assert r.exit_code == 1 and "E554" in r.output
+    r = runner.invoke(app, ["extract", str(corpus), "-o", str(tmp_path / "o"), "--engine", "ray", "--device", "cuda"])
+    assert r.exit_code == 2 and "E555" in r.output and "--device cuda" in r.output
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("shard_docs", [1, 3, 4, 100])

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ..errors import BiorelError
+from ..errors import BiorelError, error
 from .app import app
 
 err = Console(stderr=True)
@@ -55,6 +55,9 @@ def extract_cmd(
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)"),
     window_batch: int | None = typer.Option(None, "--window-batch", help="encoder windows per forward pass (default: the model's setting)"),
     precision: str = typer.Option("auto", "--precision", help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32 or bf16"),
+    device: str = typer.Option(
+        "auto", "--device", help="where the encoder runs: auto (a CUDA device when torch sees one), cpu or cuda; --engine ray: cpu"
+    ),
     evidence: bool = typer.Option(
         False, "--evidence", help="add each relation's evidence sentences and strongest words (infons 'attributions': [[start, end, weight], ...])"
     ),
@@ -92,6 +95,11 @@ def extract_cmd(
     if engine != "local":
         from .extract_ray import extract_ray_cmd
 
+        if device == "cuda":
+            ray_gpu = error("E555", option="--device cuda", reason="the Ray engine runs its actors on CPUs; --engine local runs on a GPU")
+            err.print(f"error {ray_gpu}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
+
         options = dict(input_format=input_format, output_format=output_format, mode=mode, batch_tokens=batch_tokens, pool_tokens=pool_tokens)
         options |= dict(threshold=threshold, use_gold_ids=gold_ids, resume=resume, lenient=lenient, reader_options=opts, progress=progress)
         options |= dict(
@@ -120,6 +128,7 @@ def extract_cmd(
             progress=progress,
             console=err,
             precision=precision,
+            device=device,
             window_batch=window_batch,
             evidence=evidence,
             evidence_top_k=evidence_top_k,

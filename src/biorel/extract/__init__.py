@@ -173,6 +173,7 @@ def extract(
     progress: bool = True,
     console=None,
     precision: str = "auto",
+    device: str = "auto",
     window_batch: int | None = None,
     evidence: bool = False,
     evidence_top_k: int = 8,
@@ -183,6 +184,8 @@ def extract(
     model) and write them to ``output`` (see the module docstring).
     ``precision``: ``auto`` (bf16 where the hardware has native bf16, else
     fp32), ``fp32`` or ``bf16``; see :meth:`biorel.models.BiorelModel.set_precision`.
+    ``device``: ``auto`` (a CUDA device when torch sees one, else the CPU),
+    ``cpu`` or ``cuda``; the encoder runs there, the rest on the CPU.
     ``window_batch``: encoder windows per forward pass (default: the model's
     ``window_batch``). ``pool_tokens``: the look-ahead sorted by length
     (default ``16 * batch_tokens``; ``batch_tokens`` turns sorting off). ``evidence``: add each relation's evidence sentences and
@@ -222,6 +225,7 @@ def extract(
         evidence_top_k=evidence_top_k,
         evidence_method=evidence_method,
         window_batch=window_batch,
+        device=device,
     )
     model_obj, model_dir, fingerprint = loaded.model, loaded.folder, loaded.fingerprint
     mode, precision, explain_with = loaded.mode, loaded.precision, loaded.explain_with
@@ -325,11 +329,21 @@ class LoadedModel:
 
 
 def load_for_extraction(
-    model, *, mode: str | None, text_input: bool, precision: str, evidence: bool, evidence_top_k: int, evidence_method: str, window_batch: int | None
+    model,
+    *,
+    mode: str | None,
+    text_input: bool,
+    precision: str,
+    evidence: bool,
+    evidence_top_k: int,
+    evidence_method: str,
+    window_batch: int | None,
+    device: str = "cpu",
 ) -> LoadedModel:
     """Load ``model`` (a folder, a shipped model's name, or a loaded model),
     resolve ``mode`` against its modes (E412 for ``relate`` on raw text), set
-    its precision, evidence method and ``window_batch``."""
+    its device (``auto``: CUDA when available), precision, evidence method and
+    ``window_batch``."""
     from ..models import load_model, resolve_mode
 
     if isinstance(model, (str, os.PathLike)):
@@ -343,6 +357,7 @@ def load_for_extraction(
     mode = resolve_mode(mode or model_obj.default_mode, model_obj.capabilities.modes)
     if mode == "relate" and text_input:
         raise error("E412", option="--mode relate", reason="raw text has no entities; use --mode extract")
+    model_obj.set_device(device)
     precision = model_obj.set_precision(precision)
     explain_with = _evidence_setting(model_obj, evidence, evidence_top_k, evidence_method)
     if window_batch is not None:

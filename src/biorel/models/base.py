@@ -52,6 +52,8 @@ MODE_ALIASES: dict[str, str] = {"e2e": "extract", "gold": "relate"}
 #: inference precisions; ``auto`` picks bf16 where the hardware computes it
 #: natively (:func:`native_bf16`) and the model can run in it, else fp32
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+#: where inference runs (:meth:`BiorelModel.set_device`); ``auto``: a CUDA device when there is one
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,15 @@ class Capabilities:
     attributions: tuple[str, ...] = ()
 
 
-def native_bf16() -> bool:
-    """Whether bf16 matrix products run natively here: a CUDA device with bf16,
-    or a CPU with AVX512-BF16 or AMX-BF16 (elsewhere bf16 is emulated and slower
+def native_bf16(device: str | None = None) -> bool:
+    """Whether bf16 matrix products run natively on ``device`` (``None``: a
+    CUDA device when there is one, else the CPU): a CUDA device with bf16, or a
+    CPU with AVX512-BF16 or AMX-BF16 (elsewhere bf16 is emulated and slower
     than fp32)."""
     import torch
 
-    if torch.cuda.is_available():
-        return bool(torch.cuda.is_bf16_supported())
+    if device == "cuda" or (device is None and torch.cuda.is_available()):
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
             for line in fh:
@@ -119,6 +122,8 @@ class BiorelModel:
     net: Any
     labels: Any
     cfg: Any
+    #: where inference runs (see :meth:`set_device`)
+    device: str = "cpu"
     #: the inference precision in use (see :meth:`set_precision`)
     precision: str = "fp32"
 
@@ -247,13 +252,38 @@ class BiorelModel:
         if precision not in PRECISIONS or precision not in declared:
             raise error("E412", option=f"precision={precision!r}", reason=f"valid precisions of {self.architecture}: {', '.join(declared)}")
         if precision == "auto":
-            precision = "bf16" if "bf16" in declared and native_bf16() else "fp32"
+            precision = "bf16" if "bf16" in declared and native_bf16(self.device) else "fp32"
         self._apply_precision(precision)
         self.precision = precision
         return precision
 
     def _apply_precision(self, precision: str) -> None:
         """Cast for ``precision`` (only declared precisions reach here)."""
+
+    def set_device(self, device: str = "auto") -> str:
+        """Run inference on ``device`` (one of :data:`DEVICES`; ``auto``: CUDA
+        when available, else the CPU); returns the device chosen. Call before
+        :meth:`set_precision`, whose ``auto`` depends on the device."""
+        import torch
+
+        if device not in DEVICES:
+            raise error("E412", option=f"device={device!r}", reason=f"valid devices: {', '.join(DEVICES)}")
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() and self._movable() else "cpu"
+        if device == "cuda" and not torch.cuda.is_available():
+            raise error("E412", option="device='cuda'", reason="torch sees no CUDA device here")
+        if device != "cpu" and not self._movable():
+            raise error("E412", option=f"device={device!r}", reason=f"{self.architecture} runs on the CPU only")
+        self._apply_device(device)
+        self.device = device
+        return device
+
+    def _movable(self) -> bool:
+        """Whether this model can run on another device than the CPU."""
+        return False
+
+    def _apply_device(self, device: str) -> None:
+        """Move what runs the forward pass to ``device`` (only when :meth:`_movable`)."""
 
     # ---- persistence ---------------------------------------------------------
     def state_for_saving(self) -> dict[str, Any]:

@@ -328,6 +328,29 @@ class ModelContract:
                 model.set_precision(bad)
             assert e.value.code == "E412" and "fp32" in str(e.value)
 
+    def test_device(self, tmp_path):
+        """``set_device``: ``cpu`` always; ``auto`` is ``cpu`` without CUDA and
+        leaves the predictions unchanged; ``cuda`` without a CUDA device and
+        unknown devices are refused (E412)."""
+        import pytest
+        import torch
+
+        from ..errors import BiorelError
+
+        model, docs = self._build(tmp_path)
+        mode = model.default_mode
+        before = [d.to_dict() for d in model.predict(docs, mode)]
+        assert model.set_device("cpu") == "cpu" == model.device
+        if not torch.cuda.is_available():
+            assert model.set_device("auto") == "cpu"
+            with pytest.raises(BiorelError) as e:
+                model.set_device("cuda")
+            assert e.value.code == "E412" and "CUDA" in str(e.value)
+        assert [d.to_dict() for d in model.predict(docs, mode)] == before
+        with pytest.raises(BiorelError) as e:
+            model.set_device("tpu")
+        assert e.value.code == "E412" and "cpu" in str(e.value)
+
     def test_evidence(self, tmp_path):
         """Every attribution method the model offers (``attribution_methods``,
         from ``capabilities.attributions``) explains each predicted relation

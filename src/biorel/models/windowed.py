@@ -53,6 +53,8 @@ class WindowedEncoder:
         #: bf16 autocast in the forward pass (training, where measured faster)
         self.autocast = False
         self.precision = "fp32"
+        #: where the forward pass runs; its output comes back to the CPU
+        self.device = torch.device("cpu")
         self._fp32: dict[str, torch.Tensor] | None = None
         #: features computed by :meth:`cost`, reused once by the prediction that follows
         self._cache: dict[tuple[str, int, int], Features] = {}
@@ -140,7 +142,7 @@ class WindowedEncoder:
         bases = [0] * len(windows)
         pieces: list[torch.Tensor] = []
         base = 0
-        ctx = torch.autocast("cpu", dtype=torch.bfloat16) if self.autocast else nullcontext()
+        ctx = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.autocast else nullcontext()
         for c in range(0, len(order), self.window_batch):
             chunk = order[c : c + self.window_batch]
             width = max(len(windows[k]) for k in chunk)
@@ -150,8 +152,8 @@ class WindowedEncoder:
                 ids[r, : len(windows[k])] = torch.tensor(windows[k], dtype=torch.long)
                 mask[r, : len(windows[k])] = 1
             with ctx, self._capturing(chunk):
-                out = self.module(input_ids=ids, attention_mask=mask).last_hidden_state
-            out = out.float()
+                out = self.module(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+            out = out.float().cpu()
             for r, k in enumerate(chunk):
                 pieces.append(out[r, : len(windows[k])])
                 bases[k] = base
@@ -192,6 +194,11 @@ class WindowedEncoder:
             self._fp32 = None
         self.precision = precision
 
+    def to_device(self, device: str) -> None:
+        """Run the forward pass on ``device`` (``cpu``, ``cuda``)."""
+        self.device = torch.device(device)
+        self.module.to(self.device)
+
     def fp32_state(self) -> dict[str, torch.Tensor] | None:
         """The fp32 weights while running in bf16 (``None`` in fp32)."""
         return self._fp32
@@ -217,6 +224,12 @@ class EncoderBacked:
 
     def _apply_precision(self, precision: str) -> None:
         self.encoder.set_precision(precision)
+
+    def _movable(self) -> bool:
+        return True
+
+    def _apply_device(self, device: str) -> None:
+        self.encoder.to_device(device)
 
     def set_train_autocast(self, on: bool) -> None:
         self.encoder.autocast = bool(on)
