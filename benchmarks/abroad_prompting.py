@@ -62,10 +62,10 @@ def load_sets() -> dict[str, list]:
     return {name: list(load_dataset("abroad-example", split=split)) for name, split in SETS.items()}
 
 
-def build(model_name: str, shots: int, constrained: bool, pool: list, max_new_tokens: int):
+def build(model_name: str, shots: int, constrained: bool, pool: list, max_new_tokens: int, ignore_case: bool):
     from biorel.models.generative import GenerativeRE
 
-    decoding = {"strategy": "greedy", "constrained": constrained, "ignore_case": True}
+    decoding = {"strategy": "greedy", "constrained": constrained, "ignore_case": ignore_case}
     options = dict(form="abroad", prompt=PROMPT, chat=True, max_length=512, max_new_tokens=max_new_tokens, decoding=decoding)
     return GenerativeRE.prompted(pool, base=model_name, shots=shots, **options)
 
@@ -131,7 +131,15 @@ def summarise(preds: list, gold: list, rows: list[dict]) -> dict:
     }
 
 
-def run_cell(cell: str, out: Path, limit: int | None, max_new_tokens: int, threads: int) -> dict:
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (``VmHWM``: from its exec on, unlike
+    ``ru_maxrss``, which a child inherits from the parent it forked from)."""
+    status = Path("/proc/self/status").read_text()
+    line = next((x for x in status.splitlines() if x.startswith("VmHWM:")), None)
+    return int(line.split()[1]) / 1024 if line else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_cell(cell: str, out: Path, limit: int | None, max_new_tokens: int, threads: int, ignore_case: bool) -> dict:
     """One cell, in this process: both sets, shots from the other one."""
     import torch
 
@@ -147,6 +155,7 @@ def run_cell(cell: str, out: Path, limit: int | None, max_new_tokens: int, threa
         "model": model_name,
         "shots": int(k),
         "decoding": decoding,
+        "ignore_case": ignore_case,
         "threads": threads,
         "max_new_tokens": max_new_tokens,
         "prompt": PROMPT,
@@ -154,7 +163,7 @@ def run_cell(cell: str, out: Path, limit: int | None, max_new_tokens: int, threa
     for name, docs in sets.items():
         print(f"{cell} on {name} ({len(docs)} abstracts)", flush=True)
         t0 = time.perf_counter()
-        model = build(model_name, int(k), decoding == "constrained", pools[name], max_new_tokens)
+        model = build(model_name, int(k), decoding == "constrained", pools[name], max_new_tokens, ignore_case)
         load_s = time.perf_counter() - t0
         preds, rows = predict_set(model, docs)
         result[name] = {
@@ -164,7 +173,7 @@ def run_cell(cell: str, out: Path, limit: int | None, max_new_tokens: int, threa
             "per_document": rows,
         }
         del model
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mib"] = peak_rss_mib()
     result["cpu"] = cpu_model()
     result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     with atomic_file(cell_file(out, cell)) as fh:
@@ -183,6 +192,7 @@ def table(out: Path) -> str:
         return "(no cell done)"
     head = (
         f"ABroad protocol, micro; greedy; {done[0]['threads']} thread(s); max_new_tokens {done[0]['max_new_tokens']}; "
+        f"constrained names {'up to ASCII case' if done[0].get('ignore_case', True) else 'with their case'}; "
         f"CPU: {done[0]['cpu']}; {done[0]['date'][:10]}\n\n"
         "| model | shots | decoding | real P / R / F1 | synthetic P / R / F1 | unparsable items (real + synth) | names not in input "
         "| s / abstract | new tokens / s | prompt tokens / abstract | peak RSS MiB |\n|" + "---|" * 11
@@ -222,11 +232,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--max-new-tokens", type=int, default=160)
     ap.add_argument("--limit", type=int, default=None, help="the first N abstracts of each set (an estimate of the time)")
+    ap.add_argument(
+        "--exact-case", action="store_true", help="constrained names copied with their case (default: up to ASCII case, as the ABroad LoRA config)"
+    )
     ap.add_argument("--cell", default=None, help=argparse.SUPPRESS)  # one cell in this process
     ap.add_argument("--table", action="store_true", help="print the table of the cells done and stop")
     args = ap.parse_args()
     if args.cell:
-        run_cell(args.cell, args.out, args.limit, args.max_new_tokens, args.threads)
+        run_cell(args.cell, args.out, args.limit, args.max_new_tokens, args.threads, not args.exact_case)
         return
     if not args.table:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -248,7 +261,7 @@ def main() -> None:
                 "--max-new-tokens",
                 str(args.max_new_tokens),
             ]
-            cmd += ["--limit", str(args.limit)] if args.limit else []
+            cmd += (["--limit", str(args.limit)] if args.limit else []) + (["--exact-case"] if args.exact_case else [])
             t0 = time.perf_counter()
             env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
             subprocess.run(cmd, check=True, env=env)
