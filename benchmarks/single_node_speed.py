@@ -114,7 +114,37 @@ def run_ray(gold: Path, work: Path, workers: int, shard_docs: int) -> dict:
     pred = work / f"pred.ray-{workers}.jsonl"
     _concat_shards(out, pred)
     working = stats.seconds - stats.startup_seconds  # from the first shard's start to the last result
-    return {"pred": str(pred), "seconds": seconds, "startup_seconds": seconds - working, "documents": stats.written, "shards": stats.shards}
+    res = {"pred": str(pred), "seconds": seconds, "startup_seconds": seconds - working, "documents": stats.written, "shards": stats.shards}
+    return res | {"workers": worker_timeline(out / "_manifest.jsonl")}
+
+
+def worker_timeline(manifest: Path) -> dict:
+    """Where each Ray worker's time went, from the shard records of the
+    manifest: its first shard's start and last shard's end (seconds after the
+    first start of any worker), its time inside shards (busy), the gaps
+    between its shards (waiting for the next one) and its idle tail (done
+    while another worker still ran)."""
+    recs = [json.loads(x) for x in manifest.read_text().splitlines()[1:]]
+    t0 = min(r["started_at"] for r in recs)
+    end = max(r["started_at"] + r["seconds"] for r in recs)
+    by_worker: dict[str, list[dict]] = {}
+    for r in sorted(recs, key=lambda r: r["started_at"]):
+        by_worker.setdefault(r.get("worker", "?"), []).append(r)
+    out = {}
+    for w, rs in by_worker.items():
+        first, last = rs[0]["started_at"] - t0, rs[-1]["started_at"] + rs[-1]["seconds"] - t0
+        busy = sum(r["seconds"] for r in rs)
+        out[w] = {
+            "shards": len(rs),
+            "docs": sum(r["docs"] for r in rs),
+            "first_start": round(first, 2),
+            "last_end": round(last, 2),
+            "busy": round(busy, 2),
+            "gaps": round(last - first - busy, 2),
+            "idle_tail": round(end - t0 - last, 2),
+            "docs_per_busy_s": round(sum(r["docs"] for r in rs) / busy, 2),
+        }
+    return out
 
 
 def _concat_shards(folder: Path, pred: Path) -> None:
@@ -242,6 +272,8 @@ def main() -> None:
                     res["accuracy"] = _accuracy(res["pred"], gold)
                 results["variants"][v].append(res)
                 print(f"[{rep + 1}/{args.repeats}] {v}: {res['docs_per_s_after_startup']:.2f} abstracts/s after start-up", flush=True)
+                for w, t in res.get("workers", {}).items():
+                    print(f"    worker {w}: {json.dumps(t)}", flush=True)
     finally:
         if old_tree is not None:
             subprocess.run(["git", "worktree", "remove", "--force", str(old_tree)], capture_output=True)

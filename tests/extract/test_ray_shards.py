@@ -6,10 +6,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from biorel import io
 from biorel.errors import BiorelError
-from biorel.extract.ray_engine import MANIFEST, Shard, ShardManifest, input_files, plan_shards, read_shard, write_shard
+from biorel.extract.ray_engine import (
+    MANIFEST,
+    Shard,
+    ShardManifest,
+    dispatch_order,
+    input_files,
+    plan_shards,
+    read_shard,
+    tapered_blocks,
+    write_shard,
+)
 from biorel.models.testing import toy_corpus
 
 DOCS = toy_corpus(24, seed=5)
@@ -26,7 +38,9 @@ def test_a_file_is_cut_into_shards_of_shard_docs(corpus):
     files = input_files(corpus, None)
     assert files == [(corpus.absolute(), "pubtator")]
     shards = plan_shards(files, 10, lenient=False, reader_options=None)
-    assert [(s.id, s.start, s.count) for s in shards] == [("00000", 0, 10), ("00001", 10, 10), ("00002", 20, 4)]
+    # one full shard, then the last 2 x 10 documents in shrinking shards (a quarter of what is left, at least 10 // 8)
+    assert [(s.start, s.count) for s in shards] == [(0, 10), (10, 4), (14, 3), (17, 2), (19, 2), (21, 1), (22, 1), (23, 1)]
+    assert [s.id for s in shards] == [f"{k:05d}" for k in range(8)]
     read = [d.id for s in shards for d in read_shard(s, False, None)]
     assert read == [d.id for d in DOCS]  # every document once, in order
 
@@ -42,7 +56,33 @@ def test_each_file_of_a_folder_is_a_shard(tmp_path):
     shards = plan_shards(files, None, lenient=False, reader_options=None)
     assert [(s.id, s.start, s.count) for s in shards] == [("00000", 0, None), ("00001", 0, None)]
     assert [len(list(read_shard(s, False, None))) for s in shards] == [2, 5]
-    assert [s.count for s in plan_shards(files, 3, lenient=False, reader_options=None)] == [2, 3, 2]
+    # only the last file's tail is tapered: shards of the other files stay whole
+    assert [s.count for s in plan_shards(files, 3, lenient=False, reader_options=None)] == [2, 2, 1, 1, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(0, 400), size=st.integers(1, 40))
+def test_tapered_blocks_keep_every_item_once_and_shrink_at_the_end(n, size):
+    blocks = list(tapered_blocks(iter(range(n)), size))
+    assert [i for b in blocks for i in b] == list(range(n))
+    sizes = [len(b) for b in blocks]
+    assert all(0 < k <= size for k in sizes)
+    assert sizes == sorted(sizes, reverse=True)  # never a longer shard after a shorter one
+    tail = [k for k in sizes if k < size]
+    assert sum(tail) <= 2 * size  # only the last 2 x size items are cut smaller
+    assert all(k >= max(1, size // 8) for k in sizes[:-1])  # and never below size // 8, but for the very last
+    if n > 3 * size:
+        assert sizes[-1] <= max(1, size // 8) + 1 and sizes[0] == size
+
+
+def test_dispatch_order_puts_the_largest_shards_first(tmp_path):
+    small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
+    io.write(DOCS[:2], small)
+    io.write(DOCS[:9], big)
+    whole = [Shard("00000", str(small), "jsonl"), Shard("00001", str(big), "jsonl")]
+    assert [s.id for s in dispatch_order(whole)] == ["00001", "00000"]  # by bytes when a shard is a whole file
+    ranges = [Shard("00000", "f", "jsonl", 0, 3), Shard("00001", "f", "jsonl", 3, 5), Shard("00002", "f", "jsonl", 8, 5)]
+    assert [s.id for s in dispatch_order(ranges)] == ["00001", "00002", "00000"]  # by documents, stable among equals
 
 
 def test_write_shard_one_file_or_one_part(tmp_path):

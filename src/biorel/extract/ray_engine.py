@@ -41,6 +41,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -63,6 +64,13 @@ SPLIT = "_input"
 SHARD_PREFIX = "shard-"
 #: shard size of a single input file when ``shard_docs`` is not given
 DEFAULT_SHARD_DOCS = 1000
+#: how shard sizes are planned (recorded in the manifest: a resumed run must plan the same shards);
+#: "tapered.v1": the input's last ``2 * shard_docs`` documents in shrinking shards (:func:`tapered_blocks`)
+SHARD_PLAN = "tapered.v1"
+#: shards are handed out only once the whole actor pool has loaded its models
+#: (so that no worker starts late and the shards spread evenly); a pool not up
+#: within this many seconds (a cluster without the CPUs asked for) stops the job (E556)
+POOL_START_TIMEOUT_S = 600
 #: fault injection for tests: while ``<dir>/hold`` exists, the first actor to
 #: send a shard's first document to the writer writes its pid and the shard's
 #: id to ``<dir>/held`` and waits (the test kills it meanwhile); the others go on
@@ -71,6 +79,7 @@ HOLD_ENV = "BIOREL_RAY_HOLD_DIR"
 RUN_KEYS = (
     "inputs",
     "shard_docs",
+    "shard_plan",
     "lenient",
     "reader_options",
     "model",
@@ -195,7 +204,7 @@ def extract_ray(
     settings |= {"lenient": lenient, "reader_options": reader_options or {}, "threads": threads_per_worker, "retries": retries}
     if shard_docs is None and not Path(input).is_dir():
         shard_docs = DEFAULT_SHARD_DOCS
-    run = {"inputs": [[str(p), fmt, p.stat().st_size] for p, fmt in files], "shard_docs": shard_docs, **settings}
+    run = {"inputs": [[str(p), fmt, p.stat().st_size] for p, fmt in files], "shard_docs": shard_docs, "shard_plan": SHARD_PLAN, **settings}
     with exclusive_lock(out), ShardManifest(out) as manifest:
         split = out / SPLIT if len(files) == 1 and shard_docs is not None else None
         read_problems = Diagnostics()
@@ -342,7 +351,7 @@ def _dataset(ray, todo: list[Shard], settings: dict[str, Any], workers: int, thr
     shard at a time. Ray Data restarts a dead actor and retries its task
     (``max_restarts=-1``, ``max_task_retries=-1`` are its defaults for actor
     pools); the actor bounds the attempts of a shard itself (:func:`_attempt`)."""
-    items = [{"shard": json.dumps(asdict(s))} for s in todo]
+    items = [{"shard": json.dumps(asdict(s))} for s in dispatch_order(todo)]
     ds = ray.data.from_items(items, override_num_blocks=len(items))
     return ds.map_batches(
         ExtractActor,
@@ -351,6 +360,17 @@ def _dataset(ray, todo: list[Shard], settings: dict[str, Any], workers: int, thr
         num_cpus=threads,
         fn_constructor_kwargs={"settings": settings},
     )
+
+
+def dispatch_order(shards: list[Shard]) -> list[Shard]:
+    """The largest shards first (by documents, or by bytes for whole files),
+    the plan's order among equals: the longest jobs start early and the short
+    ones fill the end, so the workers finish close together."""
+
+    def size(s: Shard) -> int:
+        return s.count if s.count is not None else Path(s.input).stat().st_size
+
+    return sorted(shards, key=size, reverse=True)
 
 
 def _results(ds, manifest: ShardManifest) -> Iterator[dict[str, Any]]:
@@ -404,7 +424,8 @@ def ray_session(address: str | None, num_cpus: int):
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     try:
         if address is None:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, **quiet)
+            # no dashboard, so nothing reads the metrics: collecting them would only take CPU from the actors
+            ray.init(num_cpus=num_cpus, include_dashboard=False, _system_config={"enable_metrics_collection": False}, **quiet)
         else:
             ray.init(address=address, **quiet)
     except (ConnectionError, ValueError, RuntimeError, TimeoutError) as e:
@@ -421,13 +442,14 @@ def _quiet_ray_data(ray):
     (biorel shows its own progress); datasets made inside take these settings."""
     ctx = ray.data.DataContext.get_current()
     log = logging.getLogger("ray.data")
-    saved = ctx.enable_progress_bars, ctx.print_on_execution_start, log.level
+    saved = ctx.enable_progress_bars, ctx.print_on_execution_start, ctx.wait_for_min_actors_s, log.level
     ctx.enable_progress_bars, ctx.print_on_execution_start = False, False
+    ctx.wait_for_min_actors_s = POOL_START_TIMEOUT_S
     log.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        ctx.enable_progress_bars, ctx.print_on_execution_start, level = saved
+        ctx.enable_progress_bars, ctx.print_on_execution_start, ctx.wait_for_min_actors_s, level = saved
         log.setLevel(level)
 
 
@@ -462,12 +484,14 @@ def plan_shards(
     diagnostics: Diagnostics | None = None,
 ) -> list[Shard]:
     """The shards of ``files``: one per file, or ranges of ``shard_docs``
-    documents (the documents are counted by reading each file once). With
-    ``split_dir``, that one read also writes each range to its own JSONL file
-    there (:func:`split_file`), and the shards are those files: an actor then
-    reads its own documents only, not the file up to them."""
+    documents (the documents are counted by reading each file once), the last
+    file's final ``2 * shard_docs`` documents in shrinking ranges
+    (:func:`tapered_blocks`). With ``split_dir`` (one input file), that one read
+    also writes each range to its own JSONL file there (:func:`split_file`),
+    and the shards are those files: an actor then reads its own documents
+    only, not the file up to them."""
     shards: list[Shard] = []
-    for path, fmt in files:
+    for i, (path, fmt) in enumerate(files):
         if shard_docs is not None and split_dir is not None:
             shards.extend(
                 split_file(
@@ -479,10 +503,39 @@ def plan_shards(
             ranges = [(0, None)]
         else:
             n = sum(1 for _ in _read(str(path), fmt, lenient, reader_options, Diagnostics()))
-            ranges = [(start, min(shard_docs, n - start)) for start in range(0, n, shard_docs)]
+            blocks = tapered_blocks(iter(range(n)), shard_docs) if i == len(files) - 1 else _blocks(iter(range(n)), shard_docs)
+            ranges = [(b[0], len(b)) for b in blocks]
         first = len(shards)
         shards.extend(Shard(f"{first + k:05d}", str(path), fmt, start, count) for k, (start, count) in enumerate(ranges))
     return shards
+
+
+def _blocks(items: Iterator, size: int) -> Iterator[list]:
+    while block := list(islice(items, size)):
+        yield block
+
+
+def tapered_blocks(items: Iterator, size: int) -> Iterator[list]:
+    """``items`` in blocks of ``size``, except the last ``2 * size`` (or all, if
+    fewer): those go in shrinking blocks, each a quarter of what is left (at
+    least ``size // 8``, at most ``size``), as in guided self-scheduling. The
+    shards handed out last are then short, and the workers finish together
+    instead of one waiting for another's last full shard. Streams, holding
+    ``3 * size`` items at most; the sizes depend only on the count of items."""
+    pending: list = []
+    for item in items:
+        pending.append(item)
+        if len(pending) == 3 * size:
+            yield pending[:size]
+            pending = pending[size:]
+    while len(pending) > 2 * size:
+        yield pending[:size]
+        pending = pending[size:]
+    smallest = max(1, size // 8)
+    while pending:
+        k = min(size, max(smallest, -(-len(pending) // 4)))
+        yield pending[:k]
+        pending = pending[k:]
 
 
 def split_file(
@@ -496,21 +549,23 @@ def split_file(
     reader_options: dict[str, Any] | None,
     diagnostics: Diagnostics | None = None,
 ) -> list[Shard]:
-    """Stream ``path`` once into files of ``shard_docs`` documents
-    (``folder/NNNNN.jsonl``, biorel JSONL, each written atomically): the
-    shards of ``path`` (documents ``start`` to ``start + count``) with their
-    ``split`` file. Records a lenient read skips go to ``diagnostics``."""
+    """Stream ``path`` once into the files of its shards (``folder/NNNNN.jsonl``,
+    biorel JSONL, each written atomically; sizes as :func:`tapered_blocks`
+    cuts ``shard_docs``): the shards of ``path`` (documents ``start`` to
+    ``start + count``) with their ``split`` file. Records a lenient read
+    skips go to ``diagnostics``."""
     from .. import io
 
     folder.mkdir(parents=True, exist_ok=True)
     docs = _read(str(path), fmt, lenient, reader_options, diagnostics if diagnostics is not None else Diagnostics())
     shards: list[Shard] = []
-    while block := list(islice(docs, shard_docs)):
+    start = 0
+    for block in tapered_blocks(docs, shard_docs):
         shard_id = f"{first + len(shards):05d}"
         target = folder / f"{shard_id}.jsonl"
         io.write(block, target, "jsonl")
-        start = shard_docs * len(shards)
         shards.append(Shard(shard_id, str(path), fmt, start, len(block), split=str(target)))
+        start += len(block)
     return shards
 
 
@@ -532,9 +587,12 @@ def read_shard(shard: Shard, lenient: bool, reader_options: dict[str, Any] | Non
 class ShardManifest:
     """``OUT/_manifest.jsonl``: ``{"run": settings}``, then one record per
     finished shard (``shard``, ``input``, ``start``, ``count``, ``docs``,
-    ``ids_sha256``, ``outputs``, ``seconds``). Use as a context manager."""
+    ``ids_sha256``, ``outputs``, ``seconds``, ``started_at``, ``worker``).
+    Use as a context manager."""
 
     RECORD_KEYS = ("shard", "input", "start", "count", "docs", "ids_sha256", "outputs", "seconds")
+    #: where known: when the shard began (epoch seconds, the worker's clock) and which worker did it (host:pid)
+    TIMELINE_KEYS = ("started_at", "worker")
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -571,7 +629,7 @@ class ShardManifest:
 
     def add(self, result: dict[str, Any]) -> None:
         """Record a finished shard (one line, fsynced)."""
-        self.journal.append({k: result[k] for k in self.RECORD_KEYS})
+        self.journal.append({k: result[k] for k in self.RECORD_KEYS} | {k: result[k] for k in self.TIMELINE_KEYS if k in result})
         self._done[result["shard"]] = result
 
     def done_ids(self) -> set[str]:
@@ -669,6 +727,7 @@ class ExtractActor:
             "outputs": outputs,
             "seconds": round(time.perf_counter() - t0, 3),
             "started_at": started_at,
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
             "without_entities": stats.without_entities,
             "mention_types": dict(stats.mention_types),
             "relation_types": dict(stats.relation_types),
