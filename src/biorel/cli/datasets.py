@@ -12,13 +12,12 @@ from rich.table import Table
 
 from .. import datasets as ds
 from ..errors import BiorelError
-from .app import app
+from .app import app, fail
 
 datasets_app = typer.Typer(help="Benchmark datasets: list, fetch (cache / mirror / download), locate.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
 
 out = Console()
-err = Console(stderr=True)
 
 
 def _where(spec: ds.DatasetSpec) -> str:
@@ -56,11 +55,6 @@ def dataset_rows() -> list[dict]:
     return rows
 
 
-def _fail(e: BiorelError) -> None:
-    err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 @datasets_app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table")) -> None:
     """List the registered datasets, their splits and where their files are."""
@@ -84,7 +78,7 @@ def fetch_cmd(name: str = typer.Argument(..., help="dataset name")) -> None:
     try:
         paths = ds.fetch(name)
     except BiorelError as e:
-        _fail(e)
+        fail(e)
     for rel, local in paths.items():
         out.print(f"{rel}\t{local}", markup=False, highlight=False, soft_wrap=True)
 
@@ -95,5 +89,5 @@ def path_cmd(name: str = typer.Argument(..., help="dataset name")) -> None:
     try:
         p: Path = ds.dataset_path(name)
     except BiorelError as e:
-        _fail(e)
+        fail(e)
     print(p)

@@ -24,10 +24,9 @@ from ..errors import BiorelError, Diagnostics, Problem, error
 from ..registry import registry
 from ..stats import CorpusStats, corpus_stats, stats_table
 from ..validate import empty_source_warning
-from .app import app
+from .app import app, err, fail
 
 out = Console()
-err = Console(stderr=True)
 
 
 # ---- importable functions -----------------------------------------------------
@@ -159,11 +158,6 @@ def sample_path() -> Path:
 # ---- CLI helpers ----------------------------------------------------------------
 
 
-def _fail(e: BiorelError) -> None:
-    err.print(f"error {e}", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 def _print_problems(problems: list[Problem]) -> None:
     for p in problems:
         err.print(str(p), markup=False, highlight=False, soft_wrap=True)
@@ -194,7 +188,7 @@ def convert(
             writer_options=parse_options(writer_option),
         )
     except BiorelError as e:
-        _fail(e)
+        fail(e)
     _print_problems(res.diagnostics.problems)
     _print_warnings(res.warnings)
     skipped = f", {len(res.diagnostics)} problem(s) skipped" if len(res.diagnostics) else ""
@@ -218,7 +212,7 @@ def validate(
     try:
         report = validate_file(path, format, **parse_options(reader_option))
     except BiorelError as e:
-        _fail(e)
+        fail(e)
     _print_problems(report.problems)
     if report.ok:
         _print_warnings(empty_source_warning(path, report.documents))  # E174: an empty file or folder is valid, and said so
@@ -242,7 +236,7 @@ def stats(
     try:
         st = file_stats(path, format, lenient=lenient, diagnostics=diags, **parse_options(reader_option))
     except BiorelError as e:
-        _fail(e)
+        fail(e)
     _print_problems(diags.problems)
     if as_json:
         print(json.dumps(st.to_dict(), indent=2, sort_keys=False))
@@ -280,11 +274,11 @@ def demo(outdir: Path = typer.Argument(Path("biorel-demo"), help="folder for the
             out.print(f"{src.name} -> {outdir / name} ({fmt}): {res.documents} documents", markup=False, highlight=False, soft_wrap=True)
         st = file_stats(src)
     except BiorelError as e:
-        _fail(e)
+        fail(e)
     out.print(stats_table(st, title=f"sample corpus ({src.name})"))
     from .extract import demo_extraction
 
     try:
         demo_extraction(src, outdir, out)
     except BiorelError as e:
-        _fail(e)
+        fail(e)

@@ -6,18 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from ..errors import BiorelError
-from .app import app
+from .app import app, err, fail
 from .options import parse_options
-
-err = Console(stderr=True)
-
-
-def _fail(e: BiorelError) -> None:
-    err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
 
 
 @app.command(
@@ -48,7 +40,7 @@ def pretrain_cmd(
 
         r = pretrain(cfg, restart=restart)
     except BiorelError as e:
-        _fail(e)
+        fail(e)
         return
     typer.echo(
         f"{r.steps} steps ({r.precision}); held-out MLM loss {r.eval_loss_before:.4f} -> {r.eval_loss_after:.4f}; "
@@ -85,7 +77,7 @@ def corpus_cmd(
             log=err.log,
         )
     except BiorelError as e:
-        _fail(e)
+        fail(e)
         return
     for line in report.lines():
         typer.echo(line)

@@ -7,22 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import BiorelError, Diagnostics, error
-from .app import app
+from .app import app, err, fail
 
-err = Console(stderr=True)
 # SynthConfig's defaults, repeated here so that building the CLI does not import
 # biorel.synth (a test checks that they agree)
 DEFAULT_MAX_ENTITIES = 6
 DEFAULT_REPAIRS = 0  # = biorel.synth.job.DEFAULT_REPAIRS (a test checks)
-
-
-def _fail(e: BiorelError) -> None:
-    err.print(f"[red]error[/red] {e}", highlight=False, markup=True)
-    raise typer.Exit(1)
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -133,7 +126,7 @@ def synth_cmd(
         cfg.check()
         llm = make_backend(backend, **backend_options(backend, model, base_url, api_key_env, timeout, retries, concurrency, n_threads))
     except BiorelError as e:
-        _fail(e)
+        fail(e)
     bar = Progress(
         TextColumn("synth"),
         BarColumn(),
@@ -158,7 +151,7 @@ def synth_cmd(
             job = SynthJob(docs, out, llm, tpl, cfg, diagnostics=diags, force=force, seeds_source=str(seeds), progress=on_progress, limit=limit)
             summary = job.run()
     except BiorelError as e:
-        _fail(e)
+        fail(e)
     finally:
         llm.close()
     for p in diags:
@@ -198,7 +191,7 @@ def synth_report_cmd(
         docs = read_seeds(real_path) if real_path else None
         rep = synth_report(out, docs, sample_tokens=sample_tokens)
     except BiorelError as e:
-        _fail(e)
+        fail(e)
     if as_json:
         typer.echo(json.dumps(rep, indent=2, ensure_ascii=False))
     else:

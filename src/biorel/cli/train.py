@@ -5,17 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from ..errors import BiorelError
-from .app import app
-
-err = Console(stderr=True)
-
-
-def _fail(e: BiorelError) -> None:
-    err.print(f"error {e}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
+from .app import app, fail
 
 
 @app.command(
@@ -47,7 +39,7 @@ def train_cmd(
 
         result = train(cfg, resume=resume, overrides=overrides)
     except BiorelError as e:
-        _fail(e)
+        fail(e)
         return
     best = f"{result.best_metric:.4f}" if result.best_metric is not None else "n/a"
     typer.echo(
@@ -73,7 +65,7 @@ def package_cmd(
     try:
         summary = package_model(model, output, dtype=dtype, base=base)
     except BiorelError as e:
-        _fail(e)
+        fail(e)
         return
     mib = 1024 * 1024
     typer.echo(
