@@ -54,7 +54,11 @@ def extract_cmd(
     progress: bool = typer.Option(True, "--progress/--no-progress"),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)"),
     window_batch: int | None = typer.Option(None, "--window-batch", help="encoder windows per forward pass (default: the model's setting)"),
-    precision: str = typer.Option("auto", "--precision", help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32 or bf16"),
+    precision: str = typer.Option(
+        "auto",
+        "--precision",
+        help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32, bf16, or int8 (CPU: the encoder's linear layers quantised; faster where bf16 is not native, slightly less accurate: docs/model.md)",
+    ),
     device: str = typer.Option(
         "auto", "--device", help="where the encoder runs: auto (a CUDA device when torch sees one), cpu or cuda; --engine ray: cpu"
     ),

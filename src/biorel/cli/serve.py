@@ -31,7 +31,11 @@ def serve_cmd(
     api_key: str | None = typer.Option(None, "--api-key", envvar="BIOREL_API_KEY", help="require this key on /v1/* (Bearer or X-API-Key)"),
     cors_origin: list[str] | None = typer.Option(None, "--cors-origin", help="allow this origin (repeatable; CORS is off without it)"),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)"),
-    precision: str = typer.Option("auto", "--precision", help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32 or bf16"),
+    precision: str = typer.Option(
+        "auto",
+        "--precision",
+        help="auto (bf16 where the hardware computes bf16 natively, else fp32), fp32, bf16, or int8 (CPU: the encoder's linear layers quantised; faster where bf16 is not native, slightly less accurate: docs/model.md)",
+    ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
 ) -> None:
     from ..serve.settings import ServeSettings

@@ -50,8 +50,9 @@ MODES: tuple[str, ...] = ("extract", "relate")
 #: older names of the prediction modes
 MODE_ALIASES: dict[str, str] = {"e2e": "extract", "gold": "relate"}
 #: inference precisions; ``auto`` picks bf16 where the hardware computes it
-#: natively (:func:`native_bf16`) and the model can run in it, else fp32
-PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+#: natively (:func:`native_bf16`) and the model can run in it, else fp32;
+#: ``int8`` (CPU, asked for only) quantises the encoder's linear layers (docs/model.md)
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "int8")
 #: where inference runs (:meth:`BiorelModel.set_device`); ``auto``: a CUDA device when there is one
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 
@@ -241,8 +242,9 @@ class BiorelModel:
 
     def attribution_methods(self) -> tuple[str, ...]:
         """The token-attribution methods this model instance can run (the
-        declared ones, less any its configuration switches off)."""
-        return self.capabilities.attributions
+        declared ones, less any its configuration switches off; no gradients
+        through an int8 encoder)."""
+        return tuple(m for m in self.capabilities.attributions if not (m == "grad-input" and self.precision == "int8"))
 
     def set_precision(self, precision: str) -> str:
         """Switch inference to ``precision`` (one of :data:`PRECISIONS`, limited to

@@ -101,7 +101,7 @@ class JointNERRE(EncoderBacked, BiorelModel):
     config_class = JointNERREConfig
     capabilities = Capabilities(
         modes=("extract", "relate"),
-        precisions=("fp32", "bf16"),
+        precisions=("fp32", "bf16", "int8"),
         loss_parts={"ner": 1.0, "re": 1.0},
         default_scorers=("ner:extract", "e2e:extract", "concept:relate"),
         train_bf16=True,
@@ -235,7 +235,7 @@ class JointNERRE(EncoderBacked, BiorelModel):
     # ---- explanations (biorel.models.evidence) ---------------------------------------
     def attribution_methods(self) -> tuple[str, ...]:
         """``attention`` only with the pair context on (``model.context``)."""
-        methods = self.capabilities.attributions
+        methods = super().attribution_methods()
         return methods if self.net.pairs is not None and self.net.pairs.context is not None else tuple(m for m in methods if m != "attention")
 
     def _grounded_pairs(self, doc: Document, f: Features, pairs: Sequence[tuple[str, str]]) -> tuple[list[EntRef], list[int | None]]:

@@ -115,7 +115,7 @@ class RelationClassifier(EncoderBacked, BiorelModel):
     config_class = RelationClassifierConfig
     capabilities = Capabilities(
         modes=("relate",),
-        precisions=("fp32", "bf16"),
+        precisions=("fp32", "bf16", "int8"),
         # the contrastive part is off unless training.loss_weights.contrastive > 0
         loss_parts={"re": 1.0, "contrastive": 0.0},
         default_scorers=("sentence:relate", "concept:relate"),

@@ -40,6 +40,21 @@ def position_limit(module: Any) -> int | None:
     return max_pos - 2 if getattr(module.config, "model_type", "") in PADDING_OFFSET_TYPES else max_pos
 
 
+def quantized_copy(module: Any) -> Any:
+    """A copy of ``module`` with every ``nn.Linear`` dynamically quantised to
+    int8 (weights per output channel), with ``torch.ao.quantization`` (deprecated
+    upstream in favour of torchao, still in the torch 2.13 that biorel pins; the
+    warnings are not the user's to act on)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*quantize_per_(tensor|channel).*deprecated", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning)
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        return quantize_dynamic(module, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=False)
+
+
 class WindowedEncoder:
     def __init__(self, module: Any, tokenizer: Any, *, max_length: int, stride: int, window_batch: int, key: str = "model.max_length"):
         limit = position_limit(module)
@@ -56,6 +71,7 @@ class WindowedEncoder:
         #: where the forward pass runs; its output comes back to the CPU
         self.device = torch.device("cpu")
         self._fp32: dict[str, torch.Tensor] | None = None
+        self._int8: Any = None
         #: features computed by :meth:`cost`, reused once by the prediction that follows
         self._cache: dict[tuple[str, int, int], Features] = {}
         #: when a list, every forward pass of :meth:`encode_windows` appends
@@ -152,7 +168,7 @@ class WindowedEncoder:
                 ids[r, : len(windows[k])] = torch.tensor(windows[k], dtype=torch.long)
                 mask[r, : len(windows[k])] = 1
             with ctx, self._capturing(chunk):
-                out = self.module(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+                out = self.runner(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
             out = out.float().cpu()
             for r, k in enumerate(chunk):
                 pieces.append(out[r, : len(windows[k])])
@@ -175,7 +191,7 @@ class WindowedEncoder:
             captured.append((list(chunk), leaf))
             return leaf
 
-        handle = self.module.get_input_embeddings().register_forward_hook(hook)
+        handle = self.runner.get_input_embeddings().register_forward_hook(hook)
         try:
             yield
         finally:
@@ -184,18 +200,32 @@ class WindowedEncoder:
     # ---- precision -------------------------------------------------------------------
     def set_precision(self, precision: str) -> None:
         """``bf16`` casts the encoder's weights to bfloat16 (keeping the fp32
-        ones, so that ``fp32`` restores them exactly); ``fp32`` casts back."""
-        if precision == "bf16" and self.precision != "bf16":
-            self._fp32 = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
-            self.module.to(torch.bfloat16)
-        elif precision == "fp32" and self.precision == "bf16":
+        ones, so that ``fp32`` restores them exactly); ``fp32`` casts back.
+        ``int8`` (CPU only) runs a copy of the encoder whose linear layers are
+        dynamically quantised (int8 weights per output channel, activations
+        quantised per batch); the fp32 module stays as it is, for saving and
+        for ``fp32`` again."""
+        if precision == "int8" and self.device.type != "cpu":
+            raise error("E412", option="precision='int8'", reason=f"int8 runs on the CPU only, not on {self.device.type}")
+        if self.precision == "bf16" and precision != "bf16":
             self.module.to(torch.float32)
             self.module.load_state_dict(self._fp32)
             self._fp32 = None
+        if precision == "bf16" and self.precision != "bf16":
+            self._fp32 = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
+            self.module.to(torch.bfloat16)
+        self._int8 = quantized_copy(self.module) if precision == "int8" else None
         self.precision = precision
+
+    @property
+    def runner(self) -> Any:
+        """The module the forward pass runs: the int8 copy in ``int8``, else :attr:`module`."""
+        return self._int8 if self._int8 is not None else self.module
 
     def to_device(self, device: str) -> None:
         """Run the forward pass on ``device`` (``cpu``, ``cuda``)."""
+        if device != "cpu" and self.precision == "int8":
+            raise error("E412", option=f"device={device!r}", reason="the encoder runs in int8, which is CPU only; set the precision first")
         self.device = torch.device(device)
         self.module.to(self.device)
 

@@ -94,7 +94,7 @@ class ModelInfo(ModelSummary):
     entity_types: list[str]
     relation_types: list[str]
     modes: list[str] = Field(description="prediction modes; the first is the default")
-    precision: str = Field(description="inference precision in use (fp32 or bf16)")
+    precision: str = Field(description="inference precision in use (fp32, bf16 or int8)")
     server_version: str = Field(description="biorel version of this server")
 
 

@@ -41,7 +41,7 @@ class ServeSettings:
     api_key: str | None = None
     #: origins allowed by CORS; empty: CORS off
     cors_origins: tuple[str, ...] = ()
-    #: inference precision (``auto``, ``fp32``, ``bf16``)
+    #: inference precision (one of :data:`biorel.models.base.PRECISIONS`)
     precision: str = "auto"
     #: torch CPU threads (0: torch's default)
     threads: int = 0
@@ -61,8 +61,10 @@ class ServeSettings:
             raise error("E514", option=f"--batch-wait-ms {self.batch_wait_ms}", reason="must be 0 or more")
         if self.threads < 0:
             raise error("E514", option=f"--threads {self.threads}", reason="must be 0 (torch's default) or more")
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise error("E514", option=f"--precision {self.precision}", reason="valid precisions: auto, fp32, bf16")
+        from ..models.base import PRECISIONS
+
+        if self.precision not in PRECISIONS:
+            raise error("E514", option=f"--precision {self.precision}", reason=f"valid precisions: {', '.join(PRECISIONS)}")
         if self.api_key is not None and not self.api_key.strip():
             raise error("E514", option="--api-key", reason="an empty key would let everyone in; leave it unset instead")
         for origin in self.cors_origins:
