@@ -14,6 +14,13 @@ the same precision (``--precision auto``):
 * ``extract-old``: ``biorel.extract.extract`` from an earlier revision
   (``--old-rev``, checked out into a temporary ``git worktree``);
 * ``extract``: ``biorel.extract.extract`` as it is now;
+* ``extract-int8``: the same with ``precision="int8"`` (the encoder's linear
+  layers quantised; where bf16 is not native, the CPU's fastest path);
+* ``extract-1t``: ``extract`` with one torch thread (what one Ray worker runs);
+* ``procs-2``: two independent ``extract`` processes of one thread each, on
+  alternate halves of the input at the same time: what two workers can reach
+  on this machine without Ray (the ceiling of ``ray-2`` / ``ray-1``; its rate
+  runs from the first process's model being loaded to the last one's end);
 * ``ray-1`` / ``ray-2``: ``biorel extract --engine ray`` with 1 and 2 workers
   of one thread each on a local Ray, the input cut into shards of
   ``--shard-docs`` documents.
@@ -45,7 +52,7 @@ from pathlib import Path
 
 from common import cpu_model
 
-VARIANTS = ("naive", "encoder", "extract-old", "extract", "ray-1", "ray-2")
+VARIANTS = ("naive", "encoder", "extract-old", "extract", "extract-int8", "extract-1t", "procs-2", "ray-1", "ray-2")
 MODEL = "bc5cdr-minilm"
 
 
@@ -88,15 +95,45 @@ def run_extract(gold: Path, work: Path, threads: int, tag: str) -> dict:
     import biorel
     from biorel.extract import extract
 
-    t0 = time.perf_counter()
+    t0, wall_start = time.perf_counter(), time.time()
     from biorel.models import load_model
 
     model = load_model(_model_dir())
-    ready = time.perf_counter()
+    ready, wall_ready = time.perf_counter(), time.time()
     pred = work / f"pred.{tag}.jsonl"
-    stats = extract(gold, model, pred, mode="extract", resume=False, progress=False, precision="auto")
+    precision = "int8" if tag.endswith("-int8") else "auto"
+    stats = extract(gold, model, pred, mode="extract", resume=False, progress=False, precision=precision)
     end = time.perf_counter()
-    return {"pred": str(pred), "seconds": end - t0, "startup_seconds": ready - t0, "documents": stats.written, "code": biorel.__file__}
+    res = {
+        "pred": str(pred),
+        "seconds": end - t0,
+        "startup_seconds": ready - t0,
+        "documents": stats.written,
+        "code": biorel.__file__,
+        "precision": stats.precision,
+    }
+    return res | {"wall_start": wall_start, "wall_ready": wall_ready, "wall_end": time.time()}
+
+
+def run_procs(gold: Path, work: Path, n: int, shard_docs: int) -> dict:
+    """``n`` single-thread ``extract`` processes at once, each on every n-th document."""
+    from biorel import io
+
+    docs = list(io.read(gold))
+    parts = []
+    for k in range(n):
+        part = work / f"part-{k}-of-{n}.jsonl"
+        io.write(docs[k::n], part)
+        parts.append(part)
+    cmd = [sys.executable, __file__, "--out", str(work), "--threads", "1", "--shard-docs", str(shard_docs), "--variant", "extract-part"]
+    procs = [subprocess.Popen([*cmd, "--part", str(p)], stdout=subprocess.PIPE, text=True) for p in parts]
+    results = [json.loads([x for x in pr.communicate()[0].splitlines() if x.startswith("RESULT ")][-1][7:]) for pr in procs]
+    start = min(r["wall_ready"] for r in results)
+    end = max(r["wall_end"] for r in results)
+    first = min(r["wall_start"] for r in results)
+    pred = work / f"pred.procs-{n}.jsonl"
+    io.write((d for r in results for d in io.read(r["pred"])), pred)
+    return {"pred": str(pred), "seconds": end - first, "startup_seconds": start - first, "documents": sum(r["documents"] for r in results)}
 
 
 def run_ray(gold: Path, work: Path, workers: int, shard_docs: int) -> dict:
@@ -160,6 +197,11 @@ def child(args) -> None:
     work, gold = Path(args.out), Path(args.out) / "test.gold.jsonl"
     if args.variant.startswith("ray-"):
         res = run_ray(gold, work, int(args.variant.split("-")[1]), args.shard_docs)
+    elif args.variant.startswith("procs-"):
+        res = run_procs(gold, work, int(args.variant.split("-")[1]), args.shard_docs)
+    elif args.variant == "extract-part":
+        torch.set_num_threads(1)
+        res = run_extract(Path(args.part), work, 1, Path(args.part).stem)
     else:
         torch.set_num_threads(args.threads)
         if args.variant == "naive":
@@ -186,7 +228,8 @@ def _run_variant(variant: str, args, old_tree: Path | None) -> dict:
     env = dict(os.environ)
     if variant == "extract-old":
         env["PYTHONPATH"] = f"{old_tree / 'src'}{os.pathsep}{env.get('PYTHONPATH', '')}"
-    cmd = [sys.executable, __file__, "--out", args.out, "--threads", str(args.threads), "--shard-docs", str(args.shard_docs), "--variant", variant]
+    threads = 1 if variant == "extract-1t" else args.threads
+    cmd = [sys.executable, __file__, "--out", args.out, "--threads", str(threads), "--shard-docs", str(args.shard_docs), "--variant", variant]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parent)
     line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     if proc.returncode or not line:
@@ -235,6 +278,10 @@ def _table(results: dict) -> list[str]:
         )
     if rate.get("ray-1") and rate.get("ray-2"):
         lines.append(f"\nRay: 2 workers / 1 worker = {rate['ray-2'] / rate['ray-1']:.2f}x (after start-up)")
+    if rate.get("extract-1t") and rate.get("procs-2"):
+        lines.append(
+            f"Without Ray: 2 processes / 1 process of one thread = {rate['procs-2'] / rate['extract-1t']:.2f}x (the ceiling on this machine)"
+        )
     return lines
 
 
@@ -248,6 +295,7 @@ def main() -> None:
     ap.add_argument("--old-rev", default="923f447", help="the revision of 'extract-old'")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--variant", help=argparse.SUPPRESS)
+    ap.add_argument("--part", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.variant:
         return child(args)
