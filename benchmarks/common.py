@@ -6,6 +6,9 @@ the scripts run as ``python benchmarks/NAME.py``, so this folder is on the path)
   report and the ARI/NMI of a clustering report, as one JSON-ready dict;
 * :func:`run_child`: run a command as a child process (it dies with its
   parent), output to a log, and measure its wall time and its own peak RSS;
+* :func:`print_result` / :func:`child_result`: a script that times each variant
+  in a fresh process of its own prints the child's result as one
+  ``RESULT {json}`` line, and the parent reads it back;
 * :func:`write_json`: write a result file atomically (a killed script leaves
   the old file or none, never half of one).
 """
@@ -87,3 +90,26 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), "utf-8")
     os.replace(tmp, path)
+
+
+RESULT_PREFIX = "RESULT "
+
+
+def print_result(result: dict[str, Any]) -> None:
+    """In a benchmark's child process: hand ``result`` to the parent (:func:`child_result`)."""
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+def parse_result(stdout: str, returncode: int = 0, stderr: str = "") -> dict[str, Any]:
+    """The last ``RESULT`` line of a child's ``stdout``, or ``{"error": ...}``
+    with its exit status and the end of its ``stderr``."""
+    lines = [x for x in stdout.splitlines() if x.startswith(RESULT_PREFIX)]
+    if returncode or not lines:
+        return {"error": f"exit {returncode}: {stderr[-1500:]}"}
+    return json.loads(lines[-1][len(RESULT_PREFIX) :])
+
+
+def child_result(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Any = None) -> dict[str, Any]:
+    """Run ``cmd`` (a benchmark's child) to its end and return its result (:func:`parse_result`)."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+    return parse_result(proc.stdout, proc.returncode, proc.stderr)

@@ -11,8 +11,8 @@ trained joint model and the same threads:
   baseline has no relation step.
 * ``biorel-fp32`` / ``biorel-bf16``: ``biorel.extract.extract`` end to end (mentions,
   entities, relations), encoder in fp32 or with bf16 weights.
-* ``biorel-torch-int8``: the encoder's linear layers quantised to int8 with
-  ``torch.ao.quantization.quantize_dynamic``.
+* ``biorel-torch-int8``: ``precision="int8"``: the encoder's linear layers
+  quantised to int8 (per output channel) with ``torch.ao.quantization``.
 * ``biorel-ort-fp32`` / ``biorel-ort-int8``: the encoder exported to ONNX and run by ONNX
   Runtime, in fp32 or dynamically quantised to int8 (``onnxruntime.quantization``).
   Needs ``onnxruntime`` and ``onnx`` (the ``onnx`` extra).
@@ -31,10 +31,11 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import child_result, print_result
 
 VARIANTS = ("baseline", "biorel-fp32", "biorel-bf16", "biorel-torch-int8", "biorel-ort-fp32", "biorel-ort-int8")
 
@@ -114,7 +115,6 @@ def _onnx_encoder(model, work: Path, int8: bool, threads: int):
 
 
 def run_biorel(variant: str, model_dir: str, gold: Path, work: Path, threads: int) -> dict:
-    import torch
 
     from biorel.extract import extract
     from biorel.models import load_model
@@ -125,7 +125,7 @@ def run_biorel(variant: str, model_dir: str, gold: Path, work: Path, threads: in
     if variant == "biorel-bf16":
         precision = "bf16"
     elif variant == "biorel-torch-int8":
-        model.net.encoder = model.encoder.module = torch.ao.quantization.quantize_dynamic(model.net.encoder, {torch.nn.Linear}, dtype=torch.qint8)
+        precision = "int8"
     elif variant.startswith("biorel-ort"):
         model.net.encoder = model.encoder.module = _onnx_encoder(model, work, variant.endswith("int8"), threads)
     ready = time.perf_counter()
@@ -193,7 +193,7 @@ def child(args) -> None:
     else:
         res = run_biorel(args.variant, args.model, gold, work, args.threads)
     res["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("RESULT " + json.dumps(res))
+    print_result(res)
 
 
 def main() -> None:
@@ -226,13 +226,11 @@ def main() -> None:
     }
     for v in args.variants:
         cmd = [sys.executable, __file__, "--model", args.model, "--out", str(out), "--threads", str(args.threads), "--variant", v]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
-        if proc.returncode or not line:
-            print(f"{v}: failed (exit {proc.returncode})\n{proc.stderr[-2000:]}", file=sys.stderr)
-            results["variants"][v] = {"error": proc.stderr[-2000:]}
+        res = child_result(cmd)
+        if "error" in res:
+            print(f"{v}: failed ({res['error']})", file=sys.stderr)
+            results["variants"][v] = res
             continue
-        res = json.loads(line[-1][7:])
         pred = io.load(res["pred"])
         ner = evaluate(pair_examples(pred, gold), "ner").to_dict(documents=False)
         res["ner_f1"] = ner["micro"]["f1"]

@@ -50,7 +50,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import cpu_model
+from common import child_result, cpu_model, parse_result, print_result
 
 VARIANTS = ("naive", "encoder", "extract-old", "extract", "extract-int8", "extract-1t", "procs-2", "ray-1", "ray-2")
 MODEL = "bc5cdr-minilm"
@@ -127,7 +127,9 @@ def run_procs(gold: Path, work: Path, n: int, shard_docs: int) -> dict:
         parts.append(part)
     cmd = [sys.executable, __file__, "--out", str(work), "--threads", "1", "--shard-docs", str(shard_docs), "--variant", "extract-part"]
     procs = [subprocess.Popen([*cmd, "--part", str(p)], stdout=subprocess.PIPE, text=True) for p in parts]
-    results = [json.loads([x for x in pr.communicate()[0].splitlines() if x.startswith("RESULT ")][-1][7:]) for pr in procs]
+    results = [parse_result(pr.communicate()[0], pr.returncode) for pr in procs]
+    if failed := [r["error"] for r in results if "error" in r]:
+        raise RuntimeError(f"a part failed: {failed[0]}")
     start = min(r["wall_ready"] for r in results)
     end = max(r["wall_end"] for r in results)
     first = min(r["wall_start"] for r in results)
@@ -213,7 +215,7 @@ def child(args) -> None:
         else:
             res = run_extract(gold, work, args.threads, args.variant)
     res["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("RESULT " + json.dumps(res))
+    print_result(res)
 
 
 def _old_tree(rev: str) -> Path:
@@ -230,11 +232,9 @@ def _run_variant(variant: str, args, old_tree: Path | None) -> dict:
         env["PYTHONPATH"] = f"{old_tree / 'src'}{os.pathsep}{env.get('PYTHONPATH', '')}"
     threads = 1 if variant == "extract-1t" else args.threads
     cmd = [sys.executable, __file__, "--out", args.out, "--threads", str(threads), "--shard-docs", str(args.shard_docs), "--variant", variant]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).parent)
-    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-    if proc.returncode or not line:
-        return {"error": f"exit {proc.returncode}: {proc.stderr[-1500:]}"}
-    res = json.loads(line[-1][7:])
+    res = child_result(cmd, env=env, cwd=Path(__file__).parent)
+    if "error" in res:
+        return res
     if variant == "extract-old" and not res["code"].startswith(str(old_tree)):
         return {"error": f"the old revision was not the code that ran ({res['code']})"}
     res["docs_per_s"] = res["documents"] / res["seconds"]

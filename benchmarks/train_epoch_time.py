@@ -23,11 +23,12 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import child_result, print_result
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {
@@ -76,23 +77,17 @@ def main() -> None:
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print("RESULT " + json.dumps(child(args.child[0], args.child[1], args.steps, args.threads)))
+        print_result(child(args.child[0], args.child[1], args.steps, args.threads))
         return
 
     rows = []
     info = {"date": time.strftime("%Y-%m-%d %H:%M"), "threads": args.threads, "steps": args.steps, "loadavg_before": os.getloadavg()}
     for enc in args.encoders:
         for setting in args.settings:
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", enc, setting, "--steps", str(args.steps), "--threads", str(args.threads)],
-                capture_output=True,
-                text=True,
-            )
-            line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
-            if proc.returncode or not line:
-                print(f"{enc} {setting}: failed\n{proc.stderr[-1500:]}", file=sys.stderr)
+            r = child_result([sys.executable, __file__, "--child", enc, setting, "--steps", str(args.steps), "--threads", str(args.threads)])
+            if "error" in r:
+                print(f"{enc} {setting}: failed ({r['error']})", file=sys.stderr)
                 continue
-            r = json.loads(line[-1][7:])
             per_step = r["train_seconds"] / r["steps"]
             epoch_steps = math.ceil(args.epoch_docs / r["batch_size"])
             row = {"encoder": enc, "setting": setting, **r, "seconds_per_step": per_step, "epoch_minutes": per_step * epoch_steps / 60}
