@@ -231,9 +231,15 @@ def test_gold(args, task: str) -> Path:
 
 
 def predict(args, gold: Path, model: str, pred: Path, mode: str) -> dict[str, Any]:
-    """``biorel extract`` in a child process (it resumes an interrupted output itself)."""
+    """``biorel extract`` in a child process (it resumes an interrupted output
+    itself); a finished prediction (its ``.run.json``) is not run again."""
+    done = pred.with_suffix(".run.json")
+    if done.is_file():
+        return json.loads(done.read_text("utf-8"))
     cmd = CLI + ["extract", str(gold), "--model", model, "-o", str(pred), "--mode", mode, f"--threads={args.threads}", "--no-progress"]
-    return run_checked(cmd, pred.with_suffix(".log"), args)
+    run = run_checked(cmd, pred.with_suffix(".log"), args)
+    write_json(done, run)
+    return run
 
 
 def score_pair(reports: dict[str, Any]) -> dict[str, Any]:
