@@ -64,7 +64,8 @@ def local_ray():
 
 @pytest.fixture(scope="module")
 def bc5cdr_run(mirror, model_dir, local_ray, tmp_path_factory):
-    """40 BC5CDR test abstracts extracted by Ray, 2 workers, shards of 10."""
+    """40 BC5CDR test abstracts extracted by Ray, 2 workers, shards of 10
+    (tapered: 10, 10, 5, 4, 3, 2, 2, 1, 1, 1, 1)."""
     from biorel.datasets import load_dataset
 
     root = tmp_path_factory.mktemp("ray-bc5cdr")
@@ -110,7 +111,8 @@ def test_same_predictions_as_the_single_process_engine(bc5cdr_run, model_dir, tm
     expected = [d.to_dict() for d in io.read(ref)]
     got = shard_docs(out)
     assert [d["id"] for d in got] == [d["id"] for d in expected]  # every document once, in input order
-    assert (stats.shards, stats.shards_done, stats.shards_resumed, stats.written, stats.resumed) == (4, 4, 0, 40, 0)
+    assert (stats.shards, stats.shards_done, stats.shards_resumed, stats.written, stats.resumed) == (11, 11, 0, 40, 0)
+    assert [r["count"] for r in sorted(manifest_records(out)[1:], key=lambda r: r["shard"])] == [10, 10, 5, 4, 3, 2, 2, 1, 1, 1, 1]
     assert sum(stats.mention_types.values()) > 0
     (got, got_scores), (expected, expected_scores) = without_scores(got), without_scores(expected)
     assert got == expected
@@ -127,11 +129,11 @@ def test_resume_runs_only_the_shards_not_in_the_manifest(bc5cdr_run, model_dir, 
     (out / MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in [records[0], *done_before]), "utf-8")
     (out / "shard-00003.jsonl").unlink()  # shard 00002 stays: the output of a run stopped before the manifest said so
     stats = extract_ray(corpus, model_dir, out, workers=1, shard_docs=10, precision="fp32", progress=False)
-    assert (stats.shards_resumed, stats.resumed, stats.shards_done, stats.written) == (2, 20, 2, 20)
-    assert {r["shard"] for r in manifest_records(out)[1:]} == {"00000", "00001", "00002", "00003"}
+    assert (stats.shards_resumed, stats.resumed, stats.shards_done, stats.written) == (2, 20, 9, 20)
+    assert {r["shard"] for r in manifest_records(out)[1:]} == {f"{k:05d}" for k in range(11)}
     assert shard_docs(out) == shard_docs(first)
     stats = extract_ray(corpus, model_dir, out, workers=1, shard_docs=10, precision="fp32", progress=False)
-    assert (stats.shards_resumed, stats.shards_done, stats.written) == (4, 0, 0)  # nothing left: Ray not even started
+    assert (stats.shards_resumed, stats.shards_done, stats.written) == (11, 0, 0)  # nothing left: Ray not even started
     with pytest.raises(BiorelError) as e:
         extract_ray(corpus, model_dir, out, workers=1, shard_docs=10, threshold=0.9, precision="fp32", progress=False)
     assert e.value.code == "E553" and "threshold" in str(e.value)
@@ -284,10 +286,12 @@ def test_kill_9_of_an_actor_on_a_real_cluster_loses_and_duplicates_nothing(loopb
         if job.poll() is None:
             job.kill()
     stdout = job_log.read_text()
-    assert "24 documents in 6 of 6 shards" in stdout
+    assert "24 documents in 10 of 10 shards" in stdout  # shards of 4, tapered: 4, 4, 4, 4, 2, 2, 1, 1, 1, 1
     docs = shard_docs(out)
     assert sorted(d["id"] for d in docs) == sorted(d.id for d in TOY)  # every document exactly once
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST] + [f"shard-{i:05d}.jsonl" for i in range(6)]  # no temporary file, lock or attempt left
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST] + [
+        f"shard-{i:05d}.jsonl" for i in range(10)
+    ]  # no temporary file, lock or attempt left
     ref = tmp_path / "ref.jsonl"
     extract(corpus, model_dir, ref, precision="fp32", progress=False)
     assert without_scores(docs)[0] == without_scores([d.to_dict() for d in io.read(ref)])[0]
